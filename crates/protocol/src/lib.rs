@@ -1,0 +1,14 @@
+//! Wire types of the Codex app-server protocol, its JSON-RPC envelope and its JSONL framing.
+//!
+//! No I/O runtime lives here: framing works over any [`std::io::BufRead`], and everything else is
+//! plain data, so the same crate serves the tokio client and the wasm build.
+
+mod envelope;
+mod framing;
+pub mod generated;
+mod params;
+
+pub use envelope::{DecodeError, Message, RequestId, RpcError};
+pub use framing::{encode_notification, encode_request, encode_response, encode_error_response, JsonlReader};
+pub use generated::*;
+pub use params::{active_turn_id_from_error, thread_id_of, turn_id_of};

@@ -1,0 +1,28 @@
+// A private CODEX_HOME whose config sends every model call to the scripted stand-in.
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+
+export function makeCodexHome(modelUrl, { extra = "" } = {}) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "codex-sdk-test-"));
+  fs.writeFileSync(
+    path.join(dir, "config.toml"),
+    `model = "mock-model"
+approval_policy = "never"
+sandbox_mode = "read-only"
+model_provider = "mock_provider"
+${extra}
+[model_providers.mock_provider]
+name = "mock"
+base_url = "${modelUrl}"
+wire_api = "responses"
+request_max_retries = 0
+stream_max_retries = 0
+`,
+  );
+  return {
+    dir,
+    env: { CODEX_HOME: dir, CODEX_APP_SERVER_DISABLE_MANAGED_CONFIG: "1", RUST_LOG: "warn" },
+    cleanup: () => fs.rmSync(dir, { recursive: true, force: true }),
+  };
+}
