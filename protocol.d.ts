@@ -218,252 +218,211 @@ export interface ClientRequestMap {
   "fuzzyFileSearch": FuzzyFileSearchParams;
 }
 
+export interface ClientResponseMap {
+  "initialize": unknown;
+  "thread/start": ThreadStartResponse;
+  "thread/resume": ThreadResumeResponse;
+  "thread/fork": ThreadForkResponse;
+  "thread/archive": ThreadArchiveResponse;
+  "thread/delete": ThreadDeleteResponse;
+  "thread/unsubscribe": ThreadUnsubscribeResponse;
+  "thread/name/set": ThreadSetNameResponse;
+  "thread/goal/set": ThreadGoalSetResponse;
+  "thread/goal/get": ThreadGoalGetResponse;
+  "thread/goal/clear": ThreadGoalClearResponse;
+  "thread/metadata/update": ThreadMetadataUpdateResponse;
+  "thread/attachment/add": ThreadAttachmentAddResponse;
+  "thread/attachment/list": ThreadAttachmentListResponse;
+  "thread/attachmentOwner/list": ThreadAttachmentOwnerListResponse;
+  "thread/attachment/remove": ThreadAttachmentRemoveResponse;
+  "thread/section/move": ThreadSectionMoveResponse;
+  "thread/unarchive": ThreadUnarchiveResponse;
+  "thread/compact/start": ThreadCompactStartResponse;
+  "thread/shellCommand": ThreadShellCommandResponse;
+  "thread/approveGuardianDeniedAction": ThreadApproveGuardianDeniedActionResponse;
+  "thread/revert": ThreadRevertResponse;
+  "thread/list": ThreadListResponse;
+  "threadSection/list": ThreadSectionListResponse;
+  "threadSection/create": ThreadSectionCreateResponse;
+  "threadSection/update": ThreadSectionUpdateResponse;
+  "threadSection/delete": ThreadSectionDeleteResponse;
+  "thread/loaded/list": ThreadLoadedListResponse;
+  "thread/read": ThreadReadResponse;
+  "thread/turns/list": ThreadTurnsListResponse;
+  "thread/items/list": ThreadItemsListResponse;
+  "thread/inject_items": ThreadInjectItemsResponse;
+  "skills/list": SkillsListResponse;
+  "skills/extraRoots/set": SkillsExtraRootsSetResponse;
+  "hooks/list": HooksListResponse;
+  "marketplace/add": MarketplaceAddResponse;
+  "marketplace/remove": MarketplaceRemoveResponse;
+  "marketplace/upgrade": MarketplaceUpgradeResponse;
+  "plugin/list": PluginListResponse;
+  "plugin/installed": PluginInstalledResponse;
+  "plugin/reconcile": PluginReconcileResponse;
+  "plugin/read": PluginReadResponse;
+  "plugin/skill/read": PluginSkillReadResponse;
+  "plugin/share/save": PluginShareSaveResponse;
+  "plugin/share/updateTargets": PluginShareUpdateTargetsResponse;
+  "plugin/share/list": PluginShareListResponse;
+  "plugin/share/checkout": PluginShareCheckoutResponse;
+  "plugin/share/delete": PluginShareDeleteResponse;
+  "app/read": AppsReadResponse;
+  "app/list": AppsListResponse;
+  "app/installed": AppsInstalledResponse;
+  "fs/readFile": FsReadFileResponse;
+  "fs/writeFile": FsWriteFileResponse;
+  "fs/createDirectory": FsCreateDirectoryResponse;
+  "fs/getMetadata": FsGetMetadataResponse;
+  "fs/readDirectory": FsReadDirectoryResponse;
+  "fs/remove": FsRemoveResponse;
+  "fs/copy": FsCopyResponse;
+  "fs/watch": FsWatchResponse;
+  "fs/unwatch": FsUnwatchResponse;
+  "skills/config/write": SkillsConfigWriteResponse;
+  "plugin/install": PluginInstallResponse;
+  "plugin/uninstall": PluginUninstallResponse;
+  "turn/start": TurnStartResponse;
+  "turn/steer": TurnSteerResponse;
+  "turn/interrupt": TurnInterruptResponse;
+  "review/start": ReviewStartResponse;
+  "model/list": ModelListResponse;
+  "account/gatewayOAuth/read": unknown;
+  "account/gatewayOAuth/login": unknown;
+  "account/gatewayOAuth/cancel": unknown;
+  "modelProvider/list": ModelProviderListResponse;
+  "modelProvider/config/write": ModelProviderConfigWriteResponse;
+  "modelProvider/capabilities/read": ModelProviderCapabilitiesReadResponse;
+  "experimentalFeature/list": ExperimentalFeatureListResponse;
+  "permissionProfile/list": PermissionProfileListResponse;
+  "experimentalFeature/enablement/set": ExperimentalFeatureEnablementSetResponse;
+  "mcpServer/oauth/login": McpServerOauthLoginResponse;
+  "config/mcpServer/reload": unknown;
+  "mcpServerStatus/list": ListMcpServerStatusResponse;
+  "mcpServer/resource/read": McpResourceReadResponse;
+  "mcpServer/tool/call": McpServerToolCallResponse;
+  "windowsSandbox/setupStart": WindowsSandboxSetupStartResponse;
+  "windowsSandbox/readiness": unknown;
+  "account/login/start": LoginAccountResponse;
+  "account/login/cancel": CancelLoginAccountResponse;
+  "account/logout": unknown;
+  "account/securitySetup/read": unknown;
+  "account/rateLimits/read": unknown;
+  "account/rateLimitResetCredit/consume": ConsumeAccountRateLimitResetCreditResponse;
+  "account/usage/read": unknown;
+  "account/workspaceMessages/read": unknown;
+  "account/sendAddCreditsNudgeEmail": SendAddCreditsNudgeEmailResponse;
+  "feedback/upload": FeedbackUploadResponse;
+  "feedback/save": FeedbackSaveResponse;
+  "command/exec": CommandExecResponse;
+  "command/exec/write": CommandExecWriteResponse;
+  "command/exec/terminate": CommandExecTerminateResponse;
+  "command/exec/resize": CommandExecResizeResponse;
+  "config/read": ConfigReadResponse;
+  "externalAgentConfig/detect": ExternalAgentConfigDetectResponse;
+  "externalAgentConfig/import": ExternalAgentConfigImportResponse;
+  "externalAgentConfig/import/recordHistory": ExternalAgentConfigImportHistoryRecordResponse;
+  "externalAgentConfig/import/readHistories": unknown;
+  "config/value/write": unknown;
+  "config/batchWrite": unknown;
+  "configRequirements/read": unknown;
+  "account/read": GetAccountResponse;
+  "fuzzyFileSearch": FuzzyFileSearchResponse;
+}
+
 /**
  * A path that is guaranteed to be absolute and normalized (though it is not guaranteed to be canonicalized or exist on the filesystem).
  * 
  * IMPORTANT: When deserializing an `AbsolutePathBuf`, a base path must be set using [AbsolutePathBufGuard::new]. If no base path is set, the deserialization will fail unless the path being deserialized is already absolute.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "AbsolutePathBuf".
  */
 export type AbsolutePathBuf = string
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "Account".
- */
 export type Account = (ApiKeyAccount | ChatgptAccount | AmazonBedrockAccount | GcpAccount)
 export type ApiKeyAccountType = "apiKey"
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "PlanType".
- */
 export type PlanType = ("free" | "go" | "plus" | "pro" | "prolite" | "promax" | "team" | "self_serve_business_prolite" | "self_serve_business_usage_based" | "business" | "ent26" | "enterprise_cbp_automation" | "enterprise_cbp_usage_based" | "enterprise" | "edu" | "edu_plus" | "edu_pro" | "sci" | "sci_plus" | "unknown")
 export type ChatgptAccountType = "chatgpt"
 export type AmazonBedrockAccountType = "amazonBedrock"
 export type GcpAccountType = "gcp"
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "DesktopOnboardingEntrypoint".
- */
 export type DesktopOnboardingEntrypoint = "life_sciences"
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "RateLimitReachedType".
- */
 export type RateLimitReachedType = ("rate_limit_reached" | "workspace_owner_credits_depleted" | "workspace_member_credits_depleted" | "workspace_owner_usage_limit_reached" | "workspace_member_usage_limit_reached")
 /**
  * Backend routing policy. Wire values match the accounts/check contract.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "AccountRoutingOverride".
  */
 export type AccountRoutingOverride = ("NO_CONSTRAINT" | "us" | "us_cr")
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "AccountSessionWorkspaceKind".
- */
 export type AccountSessionWorkspaceKind = ("personal" | "workspace")
 /**
  * Authentication mode for OpenAI-backed providers.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "AuthMode".
  */
 export type AuthMode = ("apikey" | "chatgpt" | "chatgptAuthTokens" | "headers" | "agentIdentity" | "personalAccessToken" | "bedrockApiKey" | "bedrockAccessKeys")
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "AddCreditsNudgeCreditType".
- */
 export type AddCreditsNudgeCreditType = ("credits" | "usage_limit")
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "AddCreditsNudgeEmailStatus".
- */
 export type AddCreditsNudgeEmailStatus = ("sent" | "cooldown_active")
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "AdditionalContextKind".
- */
 export type AdditionalContextKind = ("untrusted" | "application")
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "FileSystemAccessMode".
- */
 export type FileSystemAccessMode = ("read" | "write" | "deny")
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "FileSystemPath".
- */
 export type FileSystemPath = (PathFileSystemPath | GlobPatternFileSystemPath | SpecialFileSystemPath)
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "LegacyAppPathString".
- */
 export type LegacyAppPathString = string
 export type PathFileSystemPathType = "path"
 export type GlobPatternFileSystemPathType = "glob_pattern"
 export type SpecialFileSystemPathType = "special"
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "FileSystemSpecialPath".
- */
 export type FileSystemSpecialPath = (RootFileSystemSpecialPath | MinimalFileSystemSpecialPath | KindFileSystemSpecialPath | TmpdirFileSystemSpecialPath | SlashTmpFileSystemSpecialPath | {
 kind: "unknown"
 path: string
 subpath?: (LegacyAppPathString | null)
 })
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "AgentMessageDelivery".
- */
 export type AgentMessageDelivery = "async"
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "AgentMessageInputContent".
- */
 export type AgentMessageInputContent = (InputTextAgentMessageInputContent | EncryptedContentAgentMessageInputContent)
 export type InputTextAgentMessageInputContentType = "input_text"
 export type EncryptedContentAgentMessageInputContentType = "encrypted_content"
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "AgentPath".
- */
 export type AgentPath = string
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "AllowDenyRequirement".
- */
 export type AllowDenyRequirement = ("allow" | "deny")
 /**
  * Configures who approval requests are routed to for review. Examples include sandbox escapes, blocked network access, MCP approval prompts, and ARC escalations. Defaults to `user`. `auto_review` uses a carefully prompted subagent to gather relevant context and apply a risk-based decision framework before approving or denying the request. The legacy value `guardian_subagent` is accepted for compatibility.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ApprovalsReviewer".
  */
 export type ApprovalsReviewer = ("user" | "auto_review" | "guardian_subagent")
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "AppToolApproval".
- */
 export type AppToolApproval = ("auto" | "prompt" | "writes" | "approve")
 /**
  * A model-facing surface on which a tool can be exposed.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ToolExposureSurface".
  */
 export type ToolExposureSurface = ("code_mode" | "deferred" | "direct")
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "AppTemplateUnavailableReason".
- */
 export type AppTemplateUnavailableReason = ("NOT_CONFIGURED_FOR_WORKSPACE" | "NO_ACTIVE_WORKSPACE")
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "NetworkDomainPermission".
- */
 export type NetworkDomainPermission = ("allow" | "deny")
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "AskForApproval".
- */
 export type AskForApproval = (("untrusted" | "on-request" | "never") | GranularAskForApproval)
 /**
  * Selects which part of the active context is charged against `model_auto_compact_token_limit`.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "AutoCompactTokenLimitScope".
  */
 export type AutoCompactTokenLimitScope = ("total" | "body_after_prefix")
 /**
  * [UNSTABLE] Source that produced a terminal approval auto-review decision.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "AutoReviewDecisionSource".
  */
 export type AutoReviewDecisionSource = "agent"
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "BedrockProviderId".
- */
 export type BedrockProviderId = ("amazon-bedrock" | "amazon-bedrock-runtime")
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "BrowserUseAccessApprovalLifetime".
- */
 export type BrowserUseAccessApprovalLifetime = ("turn" | "thread")
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "CancelLoginAccountStatus".
- */
 export type CancelLoginAccountStatus = ("canceled" | "notFound")
 /**
  * Location used to resolve a selected capability root.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "CapabilityRootLocation".
  */
 export type CapabilityRootLocation = EnvironmentCapabilityRootLocation
 export type EnvironmentCapabilityRootLocationType = "environment"
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "CliAuthCredentialsStoreMode".
- */
 export type CliAuthCredentialsStoreMode = ("file" | "keyring" | "auto" | "ephemeral")
 /**
  * This translation layer make sure that we expose codex error code in camel case.
  * 
  * When an upstream HTTP status is available (for example, from the Responses API or a provider), it is forwarded in `httpStatusCode` on the relevant `codexErrorInfo` variant.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "CodexErrorInfo".
  */
 export type CodexErrorInfo = (("contextWindowExceeded" | "sessionBudgetExceeded" | "usageLimitExceeded" | "rateLimitExceeded" | "flexUnavailable" | "serverOverloaded" | "modelNotFound" | "policyCapacityUnavailable" | "cyberPolicy" | "misalignmentPolicyViolation" | "tooManyDenials" | "internalServerError" | "unauthorized" | "badRequest" | "threadRollbackFailed" | "sandboxError" | "other") | "inferenceHookDenied" | HttpConnectionFailedCodexErrorInfo | ResponseStreamConnectionFailedCodexErrorInfo | ResponseStreamDisconnectedCodexErrorInfo | ResponseTooManyFailedAttemptsCodexErrorInfo | ActiveTurnNotSteerableCodexErrorInfo | (string | {
 
 }))
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "NonSteerableTurnKind".
- */
 export type NonSteerableTurnKind = ("review" | "compact")
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "CodexResponseHandoffMode".
- */
 export type CodexResponseHandoffMode = ("thinking" | "commentary" | "bemTags")
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "CollabAgentStatus".
- */
 export type CollabAgentStatus = ("pendingInit" | "running" | "interrupted" | "completed" | "errored" | "shutdown" | "notFound")
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "CollabAgentTool".
- */
 export type CollabAgentTool = ("spawnAgent" | "sendInput" | "resumeAgent" | "wait" | "closeAgent" | "sendMessage" | "followupTask" | "interruptAgent" | "listAgents")
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "CollabAgentToolCallStatus".
- */
 export type CollabAgentToolCallStatus = ("inProgress" | "completed" | "failed" | "interrupted")
 /**
  * Initial collaboration mode to use when the TUI starts.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ModeKind".
  */
 export type ModeKind = ("plan" | "default")
 /**
  * A non-empty reasoning effort value advertised by the model.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ReasoningEffort".
  */
 export type ReasoningEffort = string
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "CommandAction".
- */
 export type CommandAction = (ReadCommandAction | ListFilesCommandAction | SearchCommandAction | UnknownCommandAction)
 export type ReadCommandActionType = "read"
 export type ListFilesCommandActionType = "listFiles"
@@ -471,92 +430,37 @@ export type SearchCommandActionType = "search"
 export type UnknownCommandActionType = "unknown"
 /**
  * Stream label for `command/exec/outputDelta` notifications.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "CommandExecOutputStream".
  */
 export type CommandExecOutputStream = ("stdout" | "stderr")
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "SandboxPolicy".
- */
 export type SandboxPolicy = (DangerFullAccessSandboxPolicy | ReadOnlySandboxPolicy | ExternalSandboxSandboxPolicy | WorkspaceWriteSandboxPolicy)
 export type DangerFullAccessSandboxPolicyType = "dangerFullAccess"
 export type ReadOnlySandboxPolicyType = "readOnly"
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "NetworkAccess".
- */
 export type NetworkAccess = ("restricted" | "enabled")
 export type ExternalSandboxSandboxPolicyType = "externalSandbox"
 export type WorkspaceWriteSandboxPolicyType = "workspaceWrite"
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "CommandExecutionSource".
- */
 export type CommandExecutionSource = ("agent" | "userShell" | "unifiedExecStartup" | "unifiedExecInteraction")
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "CommandExecutionStatus".
- */
 export type CommandExecutionStatus = ("inProgress" | "completed" | "failed" | "declined")
 /**
  * Provider preference selected by the resolved model catalog entry.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "WebSearchProvider".
  */
 export type WebSearchProvider = ("standalone" | "search_mcp")
 /**
  * Backward-compatible API shape for ChatGPT workspace login restrictions.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ForcedChatgptWorkspaceIds".
  */
 export type ForcedChatgptWorkspaceIds = (string | string[])
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ForcedLoginMethod".
- */
 export type ForcedLoginMethod = ("chatgpt" | "api")
 /**
  * A summary of the reasoning performed by the model. This can be useful for debugging and understanding the model's reasoning process. See https://platform.openai.com/docs/guides/reasoning?api-mode=responses#reasoning-summaries
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ReasoningSummary".
  */
 export type ReasoningSummary = (("auto" | "concise" | "detailed") | "none")
 /**
  * Controls output length/detail on GPT-5 models via the Responses API. Serialized with lowercase values to match the OpenAI API.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "Verbosity".
  */
 export type Verbosity = ("low" | "medium" | "high")
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "SandboxMode".
- */
 export type SandboxMode = ("read-only" | "workspace-write" | "danger-full-access")
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "WebSearchContextSize".
- */
 export type WebSearchContextSize = ("low" | "medium" | "high")
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "WebSearchMode".
- */
 export type WebSearchMode = ("disabled" | "cached" | "indexed" | "live")
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "MergeStrategy".
- */
 export type MergeStrategy = ("replace" | "upsert")
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ConfigLayerSource".
- */
 export type ConfigLayerSource = (PackagedDefaultsConfigLayerSource | MdmConfigLayerSource | SystemConfigLayerSource | EnterpriseManagedConfigLayerSource | UserConfigLayerSource | ProjectConfigLayerSource | SessionFlagsConfigLayerSource | LegacyManagedConfigTomlFromFileConfigLayerSource | LegacyManagedConfigTomlFromMdmConfigLayerSource)
 export type PackagedDefaultsConfigLayerSourceType = "packagedDefaults"
 export type MdmConfigLayerSourceType = "mdm"
@@ -567,49 +471,17 @@ export type ProjectConfigLayerSourceType = "project"
 export type SessionFlagsConfigLayerSourceType = "sessionFlags"
 export type LegacyManagedConfigTomlFromFileConfigLayerSourceType = "legacyManagedConfigTomlFromFile"
 export type LegacyManagedConfigTomlFromMdmConfigLayerSourceType = "legacyManagedConfigTomlFromMdm"
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "WindowsSandboxImplementation".
- */
 export type WindowsSandboxImplementation = ("elevated" | "unelevated" | "mxc")
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ResidencyRequirement".
- */
 export type ResidencyRequirement = "us"
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "OtelExporter".
- */
 export type OtelExporter = (("none" | "statsig") | OtlpHttpOtelExporter | OtlpGrpcOtelExporter)
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "OtelHttpProtocol".
- */
 export type OtelHttpProtocol = ("binary" | "json")
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "WriteStatus".
- */
 export type WriteStatus = ("ok" | "okOverridden")
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ConfiguredHookHandler".
- */
 export type ConfiguredHookHandler = (CommandConfiguredHookHandler | McpToolConfiguredHookHandler | PromptConfiguredHookHandler | AgentConfiguredHookHandler)
 export type CommandConfiguredHookHandlerType = "command"
 export type McpToolConfiguredHookHandlerType = "mcp_tool"
 export type PromptConfiguredHookHandlerType = "prompt"
 export type AgentConfiguredHookHandlerType = "agent"
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ConsumeAccountRateLimitResetCreditOutcome".
- */
 export type ConsumeAccountRateLimitResetCreditOutcome = ("reset" | "nothingToReset" | "noCredit" | "alreadyRedeemed")
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ContentItem".
- */
 export type ContentItem = (InputTextContentItem | InputImageContentItem | InputAudioContentItem | OutputTextContentItem)
 export type InputTextContentItemType = "input_text"
 export type InputImageContentItem = (ImageUrlContentItem | FileIdContentItem)
@@ -618,82 +490,32 @@ export type InputImageContentItem = (ImageUrlContentItem | FileIdContentItem)
  */
 export type InputAudioContentItem = (AudioUrlContentItem | FileIdContentItem1)
 export type OutputTextContentItemType = "output_text"
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ConversationTextRole".
- */
 export type ConversationTextRole = ("user" | "developer" | "assistant")
 /**
  * Requested cyber treatment for an OpenAI model turn. Authorization and model-tier restrictions remain server-owned.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "CyberAccessProgram".
  */
 export type CyberAccessProgram = ("standard" | "daybreakBlue" | "daybreakRed")
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "DynamicToolCallOutputContentItem".
- */
 export type DynamicToolCallOutputContentItem = (InputTextDynamicToolCallOutputContentItem | InputImageDynamicToolCallOutputContentItem | InputAudioDynamicToolCallOutputContentItem)
 export type InputTextDynamicToolCallOutputContentItemType = "inputText"
 export type InputImageDynamicToolCallOutputContentItemType = "inputImage"
 export type InputAudioDynamicToolCallOutputContentItemType = "inputAudio"
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "DynamicToolCallStatus".
- */
 export type DynamicToolCallStatus = ("inProgress" | "completed" | "failed")
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "DynamicToolNamespaceTool".
- */
 export type DynamicToolNamespaceTool = FunctionDynamicToolNamespaceTool
 export type FunctionDynamicToolNamespaceToolType = "function"
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "DynamicToolSpec".
- */
 export type DynamicToolSpec = (FunctionDynamicToolSpec | NamespaceDynamicToolSpec)
 export type FunctionDynamicToolSpecType = "function"
 export type NamespaceDynamicToolSpecType = "namespace"
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ExperimentalFeatureStage".
- */
 export type ExperimentalFeatureStage = ("beta" | "underDevelopment" | "stable" | "deprecated" | "removed")
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ExternalAgentDetectedConnectorSource".
- */
 export type ExternalAgentDetectedConnectorSource = ("remoteMcpServersConfig" | "sessionToolUse")
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ExternalAgentConfigMigrationItemType".
- */
 export type ExternalAgentConfigMigrationItemType = ("AGENTS_MD" | "CONFIG" | "SKILLS" | "PLUGINS" | "MCP_SERVER_CONFIG" | "SUBAGENTS" | "HOOKS" | "COMMANDS" | "MEMORY" | "SESSIONS")
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ExternalAgentImportedConnectorSource".
- */
 export type ExternalAgentImportedConnectorSource = "remoteMcpServersConfig"
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "PatchChangeKind".
- */
 export type PatchChangeKind = (AddPatchChangeKind | DeletePatchChangeKind | UpdatePatchChangeKind)
 export type AddPatchChangeKindType = "add"
 export type DeletePatchChangeKindType = "delete"
 export type UpdatePatchChangeKindType = "update"
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "FunctionCallOutputBody".
- */
 export type FunctionCallOutputBody = (string | FunctionCallOutputContentItem[])
 /**
  * Responses API compatible content items that can be returned by a tool call. This is a subset of ContentItem with the types we support as function call outputs.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "FunctionCallOutputContentItem".
  */
 export type FunctionCallOutputContentItem = (InputTextFunctionCallOutputContentItem | InputImageFunctionCallOutputContentItem | InputAudioFunctionCallOutputContentItem | EncryptedContentFunctionCallOutputContentItem)
 export type InputTextFunctionCallOutputContentItemType = "input_text"
@@ -703,128 +525,47 @@ export type InputImageFunctionCallOutputContentItem = (ImageUrlFunctionCallOutpu
  */
 export type InputAudioFunctionCallOutputContentItem = (AudioUrlFunctionCallOutputContentItem | FileIdFunctionCallOutputContentItem1)
 export type EncryptedContentFunctionCallOutputContentItemType = "encrypted_content"
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "FuzzyFileSearchMatchType".
- */
 export type FuzzyFileSearchMatchType = ("file" | "directory")
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "GatewayAuth".
- */
 export type GatewayAuth = (NoneGatewayAuth | {
 envKey: string
 mode: "environmentVariable"
 } | ModeGatewayAuth)
 export type NoneGatewayAuthMode = "none"
 export type ModeGatewayAuthMode = "externallyConfigured"
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "GatewayOAuthStatus".
- */
 export type GatewayOAuthStatus = ("notReady" | "started" | "succeeded" | "failed")
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "GcpProviderId".
- */
 export type GcpProviderId = "gcp"
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "RateLimitResetType".
- */
 export type RateLimitResetType = ("codexRateLimits" | "unknown")
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "RateLimitResetCreditStatus".
- */
 export type RateLimitResetCreditStatus = ("available" | "redeeming" | "redeemed" | "unknown")
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "WorkspaceMessageType".
- */
 export type WorkspaceMessageType = ("headline" | "announcement" | "unknown")
 /**
  * [UNSTABLE] Risk level assigned by approval auto-review.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "GuardianRiskLevel".
  */
 export type GuardianRiskLevel = ("low" | "medium" | "high" | "critical")
 /**
  * [UNSTABLE] Lifecycle state for an approval auto-review.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "GuardianApprovalReviewStatus".
  */
 export type GuardianApprovalReviewStatus = ("inProgress" | "approved" | "denied" | "timedOut" | "aborted")
 /**
  * [UNSTABLE] Authorization level assigned by approval auto-review.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "GuardianUserAuthorization".
  */
 export type GuardianUserAuthorization = ("unknown" | "low" | "medium" | "high")
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "GuardianApprovalReviewAction".
- */
 export type GuardianApprovalReviewAction = (CommandGuardianApprovalReviewAction | ExecveGuardianApprovalReviewAction | WriteStdinGuardianApprovalReviewAction | ApplyPatchGuardianApprovalReviewAction | NetworkAccessGuardianApprovalReviewAction | McpToolCallGuardianApprovalReviewAction | RequestPermissionsGuardianApprovalReviewAction)
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "GuardianCommandSource".
- */
 export type GuardianCommandSource = ("shell" | "unifiedExec")
 export type CommandGuardianApprovalReviewActionType = "command"
 export type ExecveGuardianApprovalReviewActionType = "execve"
 export type WriteStdinGuardianApprovalReviewActionType = "writeStdin"
 export type ApplyPatchGuardianApprovalReviewActionType = "applyPatch"
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "NetworkApprovalProtocol".
- */
 export type NetworkApprovalProtocol = ("http" | "https" | "socks5Tcp" | "socks5Udp")
 export type NetworkAccessGuardianApprovalReviewActionType = "networkAccess"
 export type McpToolCallGuardianApprovalReviewActionType = "mcpToolCall"
 export type RequestPermissionsGuardianApprovalReviewActionType = "requestPermissions"
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "HookOutputEntryKind".
- */
 export type HookOutputEntryKind = ("warning" | "stop" | "feedback" | "context" | "error")
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "HookEventName".
- */
 export type HookEventName = ("preModelRequest" | "postModelRequest" | "preToolUse" | "permissionRequest" | "postToolUse" | "preCompact" | "postCompact" | "sessionStart" | "sessionEnd" | "userPromptSubmit" | "subagentStart" | "subagentStop" | "stop" | "interrupt")
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "HookExecutionMode".
- */
 export type HookExecutionMode = ("sync" | "async")
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "HookHandlerType".
- */
 export type HookHandlerType = ("command" | "mcpTool" | "prompt" | "agent")
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "HookScope".
- */
 export type HookScope = ("thread" | "turn")
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "HookSource".
- */
 export type HookSource = ("system" | "user" | "project" | "mdm" | "sessionFlags" | "plugin" | "cloudRequirements" | "cloudManagedConfig" | "legacyManagedConfigFile" | "legacyManagedConfigMdm" | "unknown")
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "HookRunStatus".
- */
 export type HookRunStatus = ("running" | "completed" | "failed" | "blocked" | "stopped")
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "HookMetadata".
- */
 export type HookMetadata = ({
 /**
  * Configured `additionalContext` spill threshold. `null` uses 2,500 tokens; `0` disables spilling.
@@ -848,10 +589,6 @@ statusMessage?: (string | null)
 timeoutSec: number
 trustStatus: HookTrustStatus
 } & HookMetadata1)
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "HookTrustStatus".
- */
 export type HookTrustStatus = ("managed" | "untrusted" | "trusted" | "modified")
 export type HookMetadata1 = ({
 async?: boolean
@@ -862,29 +599,15 @@ handlerType: "mcpTool"
 server: string
 tool: string
 } | PromptHookMetadata | AgentHookMetadata)
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ImageDetail".
- */
 export type ImageDetail = ("auto" | "low" | "high" | "original")
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ImageGenerationFailure".
- */
 export type ImageGenerationFailure = UsageLimitExceededImageGenerationFailure
 export type UsageLimitExceededImageGenerationFailureType = "usageLimitExceeded"
 /**
  * Canonical user-input modality tags advertised by a model.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "InputModality".
  */
 export type InputModality = ("text" | "image" | "audio")
 /**
  * A thread item and its recorded lifecycle times. The payload stays flat on the wire.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ThreadItem".
  */
 export type ThreadItem = ({
 /**
@@ -897,10 +620,6 @@ completedAtMs?: (number | null)
 startedAtMs?: (number | null)
 } & ThreadItem1)
 export type ThreadItem1 = (UserMessageThreadItem | HookPromptThreadItem | AgentMessageThreadItem | FunctionCallOutputThreadItem | PlanThreadItem | ReasoningThreadItem | CommandExecutionThreadItem | FileChangeThreadItem | McpToolCallThreadItem | DynamicToolCallThreadItem | CollabAgentToolCallThreadItem | SubAgentActivityThreadItem | WebSearchThreadItem | ImageViewThreadItem | SleepThreadItem | ImageGenerationThreadItem | EnteredReviewModeThreadItem | ExitedReviewModeThreadItem | ContextCompactionThreadItem)
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "UserInput".
- */
 export type UserInput = (TextUserInput | ImageUserInput | LocalImageUserInput | AudioUserInput | LocalAudioUserInput | SkillUserInput | MentionUserInput)
 export type TextUserInputType = "text"
 export type ImageUserInput = (UrlUserInput | FileIdUserInput)
@@ -915,9 +634,6 @@ export type HookPromptThreadItemType = "hookPrompt"
  * Classifies assistant text as commentary, a partial answer, or a terminal answer.
  * 
  * Providers do not emit this consistently, so callers must treat `None` as "phase unknown" and keep compatibility behavior for legacy models.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "MessagePhase".
  */
 export type MessagePhase = ("commentary" | "partial_answer" | "final_answer")
 export type AgentMessageThreadItemType = "agentMessage"
@@ -925,35 +641,15 @@ export type FunctionCallOutputThreadItemType = "functionCallOutput"
 export type PlanThreadItemType = "plan"
 export type ReasoningThreadItemType = "reasoning"
 export type CommandExecutionThreadItemType = "commandExecution"
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "PatchApplyStatus".
- */
 export type PatchApplyStatus = ("inProgress" | "completed" | "failed" | "declined")
 export type FileChangeThreadItemType = "fileChange"
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "McpAppDisplayMode".
- */
 export type McpAppDisplayMode = ("inline" | "fullscreen")
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "McpToolCallStatus".
- */
 export type McpToolCallStatus = ("inProgress" | "completed" | "failed")
 export type McpToolCallThreadItemType = "mcpToolCall"
 export type DynamicToolCallThreadItemType = "dynamicToolCall"
 export type CollabAgentToolCallThreadItemType = "collabAgentToolCall"
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "SubAgentActivityKind".
- */
 export type SubAgentActivityKind = ("started" | "interacted" | "interrupted" | "completed")
 export type SubAgentActivityThreadItemType = "subAgentActivity"
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "WebSearchAction".
- */
 export type WebSearchAction = (SearchWebSearchAction | OpenPageWebSearchAction | FindInPageWebSearchAction | OtherWebSearchAction)
 export type SearchWebSearchActionType = "search"
 export type OpenPageWebSearchActionType = "openPage"
@@ -971,52 +667,20 @@ export type ImageGenerationThreadItem = (FileIdThreadItem | ResultThreadItem)
 export type EnteredReviewModeThreadItemType = "enteredReviewMode"
 export type ExitedReviewModeThreadItemType = "exitedReviewMode"
 export type ContextCompactionThreadItemType = "contextCompaction"
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "McpServerStatusDetail".
- */
 export type McpServerStatusDetail = ("full" | "toolsAndAuthOnly")
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "McpAuthStatus".
- */
 export type McpAuthStatus = ("unknown" | "unsupported" | "notLoggedIn" | "bearerToken" | "oAuth")
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "McpServerConnectionStatus".
- */
 export type McpServerConnectionStatus = ("notStarted" | "starting" | "connected" | "authenticationRequired" | "failed" | "cancelled" | "disabled")
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "LocalShellAction".
- */
 export type LocalShellAction = ExecLocalShellAction
 export type ExecLocalShellActionType = "exec"
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "LocalShellStatus".
- */
 export type LocalShellStatus = ("completed" | "in_progress" | "incomplete")
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "LoginAccountParams".
- */
 export type LoginAccountParams = (ApiKeyv2LoginAccountParams | Chatgptv2LoginAccountParams | ChatgptDeviceCodev2LoginAccountParams | ChatgptAuthTokensv2LoginAccountParams | AmazonBedrockv2LoginAccountParams | AmazonBedrockAccessKeysv2LoginAccountParams)
 export type ApiKeyv2LoginAccountParamsType = "apiKey"
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "LoginAppBrand".
- */
 export type LoginAppBrand = ("codex" | "chatgpt")
 export type Chatgptv2LoginAccountParamsType = "chatgpt"
 export type ChatgptDeviceCodev2LoginAccountParamsType = "chatgptDeviceCode"
 export type ChatgptAuthTokensv2LoginAccountParamsType = "chatgptAuthTokens"
 export type AmazonBedrockv2LoginAccountParamsType = "amazonBedrock"
 export type AmazonBedrockAccessKeysv2LoginAccountParamsType = "amazonBedrockAccessKeys"
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "LoginAccountResponse".
- */
 export type LoginAccountResponse = (ApiKeyv2LoginAccountResponse | Chatgptv2LoginAccountResponse | ChatgptDeviceCodev2LoginAccountResponse | ChatgptAuthTokensv2LoginAccountResponse | AmazonBedrockv2LoginAccountResponse)
 export type ApiKeyv2LoginAccountResponseType = "apiKey"
 export type Chatgptv2LoginAccountResponseType = "chatgpt"
@@ -1025,9 +689,6 @@ export type ChatgptAuthTokensv2LoginAccountResponseType = "chatgptAuthTokens"
 export type AmazonBedrockv2LoginAccountResponseType = "amazonBedrock"
 /**
  * Contents returned when reading a resource from an MCP server.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ResourceContent".
  */
 export type ResourceContent = ({
 _meta?: unknown
@@ -1046,42 +707,20 @@ mimeType?: (string | null)
  */
 uri: string
 })
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "McpServerOauthClientRegistration".
- */
 export type McpServerOauthClientRegistration = ("auto" | "cimd" | "dcr")
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "McpServerStartupFailureReason".
- */
 export type McpServerStartupFailureReason = "reauthenticationRequired"
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "McpServerStartupState".
- */
 export type McpServerStartupState = ("starting" | "ready" | "failed" | "cancelled")
 /**
  * Multi-agent runtime supported by a model.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "MultiAgentVersion".
  */
 export type MultiAgentVersion = ("disabled" | "v1" | "v2")
 /**
  * Omitted patch fields preserve their values. Explicit null clears a nullable field.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ProviderSettingsPatch".
  */
 export type ProviderSettingsPatch = (CustomGatewayProviderSettingsPatch | BedrockProviderSettingsPatch | GcpProviderSettingsPatch)
 export type CustomGatewayProviderSettingsPatchType = "customGateway"
 export type BedrockProviderSettingsPatchType = "bedrock"
 export type GcpProviderSettingsPatchType = "gcp"
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ProviderSettings".
- */
 export type ProviderSettings = (OpenaiProviderSettings | CustomGatewayProviderSettings | BedrockProviderSettings | GcpProviderSettings)
 export type OpenaiProviderSettingsType = "openai"
 export type CustomGatewayProviderSettingsType = "customGateway"
@@ -1089,187 +728,63 @@ export type BedrockProviderSettingsType = "bedrock"
 export type GcpProviderSettingsType = "gcp"
 /**
  * Structured JSON-RPC error data. Unknown errors must retain the client's normal fallback.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ModelProviderError".
  */
 export type ModelProviderError = (ModelProviderMismatchv2ModelProviderError | ModelProviderNotConfiguredv2ModelProviderError | ModelProviderPolicyConflictv2ModelProviderError)
 export type ModelProviderMismatchv2ModelProviderErrorType = "modelProviderMismatch"
 export type ModelProviderNotConfiguredv2ModelProviderErrorType = "modelProviderNotConfigured"
 export type ModelProviderPolicyConflictv2ModelProviderErrorType = "modelProviderPolicyConflict"
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ModelRerouteReason".
- */
 export type ModelRerouteReason = "highRiskCyberActivity"
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ModelVerification".
- */
 export type ModelVerification = "trustedAccessForCyber"
 /**
  * Controls the effective multi-agent delegation instructions for a turn. `custom` means the configured mode hint defines the policy instead of a built-in policy.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "MultiAgentMode".
  */
 export type MultiAgentMode = (("explicitRequestOnly" | "proactive") | CustomMultiAgentMode)
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "NetworkUnixSocketPermission".
- */
 export type NetworkUnixSocketPermission = ("allow" | "deny")
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "NullableGatewayOAuthLoginParams".
- */
 export type Nullable_GatewayOAuthLoginParams = (GatewayOAuthLoginParams | null)
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "NullableGatewayOAuthReadParams".
- */
 export type Nullable_GatewayOAuthReadParams = (GatewayOAuthReadParams | null)
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "NullableGetAccountRateLimitsParams".
- */
 export type Nullable_GetAccountRateLimitsParams = (GetAccountRateLimitsParams | null)
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "NullableGetAccountTokenUsageParams".
- */
 export type Nullable_GetAccountTokenUsageParams = (GetAccountTokenUsageParams | null)
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "PathUri".
- */
 export type PathUri = string
 /**
  * Deprecated: `friendly` and `pragmatic` no longer select a style.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "Personality".
  */
 export type Personality = ("none" | "friendly" | "pragmatic")
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "PluginAuthPolicy".
- */
 export type PluginAuthPolicy = ("ON_INSTALL" | "ON_USE")
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "PluginAvailability".
- */
 export type PluginAvailability = ("DISABLED_BY_ADMIN" | "AVAILABLE")
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ScheduledTaskSchedule".
- */
 export type ScheduledTaskSchedule = (HourlyScheduledTaskSchedule | DailyScheduledTaskSchedule | WeekdaysScheduledTaskSchedule | WeeklyScheduledTaskSchedule)
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ScheduledTaskWeekday".
- */
 export type ScheduledTaskWeekday = ("MO" | "TU" | "WE" | "TH" | "FR" | "SA" | "SU")
 export type HourlyScheduledTaskScheduleType = "hourly"
 export type DailyScheduledTaskScheduleType = "daily"
 export type WeekdaysScheduledTaskScheduleType = "weekdays"
 export type WeeklyScheduledTaskScheduleType = "weekly"
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "PluginDisabledReason".
- */
 export type PluginDisabledReason = ("disabled_by_admin" | "plan_not_eligible" | "required_app_unavailable" | "unknown")
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "PluginInstallPolicy".
- */
 export type PluginInstallPolicy = ("NOT_AVAILABLE" | "AVAILABLE" | "INSTALLED_BY_DEFAULT")
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "PluginInstallPolicySource".
- */
 export type PluginInstallPolicySource = ("WORKSPACE_SETTING" | "IMPLICIT_CANONICAL_APP")
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "PluginShareDiscoverability".
- */
 export type PluginShareDiscoverability = ("LISTED" | "UNLISTED" | "PRIVATE")
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "PluginSharePrincipalType".
- */
 export type PluginSharePrincipalType = ("user" | "group" | "workspace")
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "PluginSharePrincipalRole".
- */
 export type PluginSharePrincipalRole = ("reader" | "editor" | "owner")
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "PluginSource".
- */
 export type PluginSource = (LocalPluginSource | GitPluginSource | NpmPluginSource | RemotePluginSource)
 export type LocalPluginSourceType = "local"
 export type GitPluginSourceType = "git"
 export type NpmPluginSourceType = "npm"
 export type RemotePluginSourceType = "remote"
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "PluginListMarketplaceKind".
- */
 export type PluginListMarketplaceKind = ("local" | "vertical" | "workspace-directory" | "shared-with-me" | "created-by-me-remote")
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "PluginSearchScope".
- */
 export type PluginSearchScope = ("global" | "workspace" | "personal")
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "PluginShareTargetRole".
- */
 export type PluginShareTargetRole = ("reader" | "editor")
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "PluginShareUpdateDiscoverability".
- */
 export type PluginShareUpdateDiscoverability = ("UNLISTED" | "PRIVATE" | "LISTED")
 /**
  * Stream label for `process/outputDelta` notifications.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ProcessOutputStream".
  */
 export type ProcessOutputStream = ("stdout" | "stderr")
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ProjectChangeType".
- */
 export type ProjectChangeType = ("created" | "updated" | "deleted")
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ProjectSortKey".
- */
 export type ProjectSortKey = ("position" | "recencyAt")
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ResponseItem".
- */
 export type ResponseItem = (AdditionalToolsResponseItem | MessageResponseItem | AgentMessageResponseItem | ReasoningResponseItem | LocalShellCallResponseItem | FunctionCallResponseItem | ToolSearchCallResponseItem | FunctionCallOutputResponseItem | CustomToolCallResponseItem | CustomToolCallOutputResponseItem | ToolSearchOutputResponseItem | WebSearchCallResponseItem | ImageGenerationCallResponseItem | CompactionResponseItem | ConfigurationUpdateResponseItem | CompactionTriggerResponseItem | ContextCompactionResponseItem | OtherResponseItem)
 export type AdditionalToolsResponseItemType = "additional_tools"
 export type MessageResponseItemType = "message"
 export type AgentMessageResponseItemType = "agent_message"
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ReasoningItemContent".
- */
 export type ReasoningItemContent = (ReasoningTextReasoningItemContent | TextReasoningItemContent)
 export type ReasoningTextReasoningItemContentType = "reasoning_text"
 export type TextReasoningItemContentType = "text"
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ReasoningItemReasoningSummary".
- */
 export type ReasoningItemReasoningSummary = SummaryTextReasoningItemReasoningSummary
 export type SummaryTextReasoningItemReasoningSummaryType = "summary_text"
 export type ReasoningResponseItemType = "reasoning"
@@ -1280,10 +795,6 @@ export type FunctionCallOutputResponseItemType = "function_call_output"
 export type CustomToolCallResponseItemType = "custom_tool_call"
 export type CustomToolCallOutputResponseItemType = "custom_tool_call_output"
 export type ToolSearchOutputResponseItemType = "tool_search_output"
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ResponsesApiWebSearchAction".
- */
 export type ResponsesApiWebSearchAction = (SearchResponsesApiWebSearchAction | OpenPageResponsesApiWebSearchAction | FindInPageResponsesApiWebSearchAction | OtherResponsesApiWebSearchAction)
 export type SearchResponsesApiWebSearchActionType = "search"
 export type OpenPageResponsesApiWebSearchActionType = "open_page"
@@ -1296,191 +807,69 @@ export type ConfigurationUpdateResponseItemType = "configuration_update"
 export type CompactionTriggerResponseItemType = "compaction_trigger"
 export type ContextCompactionResponseItemType = "context_compaction"
 export type OtherResponseItemType = "other"
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "RealtimeConversationVersion".
- */
 export type RealtimeConversationVersion = ("v1" | "v2" | "v3")
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "RealtimeOutputModality".
- */
 export type RealtimeOutputModality = ("text" | "audio")
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "RealtimeVoice".
- */
 export type RealtimeVoice = ("alloy" | "arbor" | "ash" | "aube" | "ballad" | "breeze" | "bubbie" | "cedar" | "coral" | "cove" | "echo" | "ember" | "haetsal" | "hanul" | "himari" | "juniper" | "leher" | "maple" | "marin" | "miko" | "neer" | "porto" | "rindo" | "rio" | "rivage" | "sage" | "selva" | "shimmer" | "sol" | "sonna" | "spruce" | "tinta" | "vale" | "verse" | "viola")
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "RemoteControlConnectionStatus".
- */
 export type RemoteControlConnectionStatus = ("disabled" | "connecting" | "connected" | "errored")
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "RequestId".
- */
 export type RequestId = (string | number)
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ReviewDelivery".
- */
 export type ReviewDelivery = "inline"
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ReviewTarget".
- */
 export type ReviewTarget = (UncommittedChangesReviewTarget | BaseBranchReviewTarget | CommitReviewTarget | CustomReviewTarget)
 export type UncommittedChangesReviewTargetType = "uncommittedChanges"
 export type BaseBranchReviewTargetType = "baseBranch"
 export type CommitReviewTargetType = "commit"
 export type CustomReviewTargetType = "custom"
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "TurnItemsView".
- */
 export type TurnItemsView = ("notLoaded" | "summary" | "full")
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "TurnStatus".
- */
 export type TurnStatus = ("completed" | "interrupted" | "failed" | "inProgress")
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "SessionSource".
- */
 export type SessionSource = (("cli" | "vscode" | "exec" | "appServer" | "unknown") | CustomSessionSource | SubAgentSessionSource)
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "SubAgentSource".
- */
 export type SubAgentSource = (("review" | "compact" | "memory_consolidation") | ThreadSpawnSubAgentSource | OtherSubAgentSource)
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ThreadId".
- */
 export type ThreadId = string
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "SkillScope".
- */
 export type SkillScope = ("user" | "repo" | "system" | "admin")
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "SortDirection".
- */
 export type SortDirection = ("asc" | "desc")
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ThreadHistoryMode".
- */
 export type ThreadHistoryMode = ("legacy" | "paginated")
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ThreadStatus".
- */
 export type ThreadStatus = (NotLoadedThreadStatus | IdleThreadStatus | SystemErrorThreadStatus | ActiveThreadStatus)
 export type NotLoadedThreadStatusType = "notLoaded"
 export type IdleThreadStatusType = "idle"
 export type SystemErrorThreadStatusType = "systemError"
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ThreadActiveFlag".
- */
 export type ThreadActiveFlag = ("waitingOnApproval" | "waitingOnUserInput")
 export type ActiveThreadStatusType = "active"
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ThreadSource".
- */
 export type ThreadSource = string
 /**
  * Result of attempting to associate an attachment with a thread.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ThreadAttachmentAddOutcome".
  */
 export type ThreadAttachmentAddOutcome = ("created" | "existing")
 /**
  * The persisted attachment change represented by a notification.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ThreadAttachmentOperation".
  */
 export type ThreadAttachmentOperation = ("created" | "deleted")
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ThreadGoalStatus".
- */
 export type ThreadGoalStatus = ("active" | "paused" | "blocked" | "usageLimited" | "budgetLimited" | "complete")
 /**
  * Distinguishes explicit user actions from automatic goal lifecycle mutations.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ThreadGoalMutationOrigin".
  */
 export type ThreadGoalMutationOrigin = ("user" | "automatic")
 /**
  * An exclusive item position within the requested visible turn.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ThreadItemsListAnchor".
  */
 export type ThreadItemsListAnchor = ItemThreadItemsListAnchor
 export type ItemThreadItemsListAnchorType = "item"
 /**
  * Starting position for an item-history page.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ThreadItemsListCursor".
  */
 export type ThreadItemsListCursor = (string | ThreadItemsListAnchor)
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ThreadListCwdFilter".
- */
 export type ThreadListCwdFilter = (string | string[])
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ThreadSortKey".
- */
 export type ThreadSortKey = ("created_at" | "updated_at" | "recency_at" | "section_position")
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ThreadSourceKind".
- */
 export type ThreadSourceKind = ("cli" | "vscode" | "exec" | "appServer" | "subAgent" | "subAgentReview" | "subAgentCompact" | "subAgentThreadSpawn" | "subAgentOther" | "unknown")
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ThreadMemoryMode".
- */
 export type ThreadMemoryMode = ("enabled" | "disabled")
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ThreadPredictionResult".
- */
 export type ThreadPredictionResult = (CompletedThreadPredictionResult | FailedThreadPredictionResult)
 export type CompletedThreadPredictionResultType = "completed"
 export type FailedThreadPredictionResultType = "failed"
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ThreadUnreadPosition".
- */
 export type ThreadUnreadPosition = (ThreadStartThreadUnreadPosition | TurnThreadUnreadPosition)
 export type ThreadStartThreadUnreadPositionType = "threadStart"
 export type TurnThreadUnreadPositionType = "turn"
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ThreadReadStateOperation".
- */
 export type ThreadReadStateOperation = (ReadThreadReadStateOperation | UnreadThreadReadStateOperation)
 export type ReadThreadReadStateOperationType = "read"
 export type UnreadThreadReadStateOperationType = "unread"
 /**
  * EXPERIMENTAL - how an existing agent item appears in a realtime conversation.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ThreadRealtimeBemItemPresentation".
  */
 export type ThreadRealtimeBemItemPresentation = (WholeItemThreadRealtimeBemItemPresentation | InlineMarkdownThreadRealtimeBemItemPresentation | InlineVisualizationThreadRealtimeBemItemPresentation)
 export type WholeItemThreadRealtimeBemItemPresentationType = "wholeItem"
@@ -1488,9 +877,6 @@ export type InlineMarkdownThreadRealtimeBemItemPresentationType = "inlineMarkdow
 export type InlineVisualizationThreadRealtimeBemItemPresentationType = "inlineVisualization"
 /**
  * EXPERIMENTAL - a thread-scoped realtime item in the canonical timeline.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ThreadRealtimeItem".
  */
 export type ThreadRealtimeItem = ({
 id: string
@@ -1498,175 +884,63 @@ realtimeSessionId: string
 } & ThreadRealtimeItem1)
 export type ThreadRealtimeItem1 = (RealtimeSessionStartedThreadRealtimeItem | TranscriptSegmentThreadRealtimeItem | BemItemPromotedThreadRealtimeItem | RealtimeSessionClosedThreadRealtimeItem)
 export type RealtimeSessionStartedThreadRealtimeItemType = "realtimeSessionStarted"
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ThreadRealtimeTranscriptRole".
- */
 export type ThreadRealtimeTranscriptRole = ("user" | "assistant")
 export type TranscriptSegmentThreadRealtimeItemType = "transcriptSegment"
 export type BemItemPromotedThreadRealtimeItemType = "bemItemPromoted"
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ThreadRealtimeSessionOutcome".
- */
 export type ThreadRealtimeSessionOutcome = ("ended" | "failed")
 export type RealtimeSessionClosedThreadRealtimeItemType = "realtimeSessionClosed"
 /**
  * EXPERIMENTAL - transport used by thread realtime.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ThreadRealtimeStartTransport".
  */
 export type ThreadRealtimeStartTransport = (WebsocketThreadRealtimeStartTransport | WebrtcThreadRealtimeStartTransport | ExistingCallThreadRealtimeStartTransport)
 export type WebsocketThreadRealtimeStartTransportType = "websocket"
 export type WebrtcThreadRealtimeStartTransportType = "webrtc"
 export type ExistingCallThreadRealtimeStartTransportType = "existingCall"
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ThreadSearchSortKey".
- */
 export type ThreadSearchSortKey = ("created_at" | "updated_at" | "recency_at")
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ThreadStartSource".
- */
 export type ThreadStartSource = ("startup" | "clear")
 /**
  * EXPERIMENTAL - one item or turn boundary in canonical rollout order.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ThreadTimelineEntry".
  */
 export type ThreadTimelineEntry = (ItemThreadTimelineEntry | RealtimeThreadTimelineEntry | TurnStartedThreadTimelineEntry | TurnCompletedThreadTimelineEntry)
 export type ItemThreadTimelineEntryType = "item"
 export type RealtimeThreadTimelineEntryType = "realtime"
 export type TurnStartedThreadTimelineEntryType = "turnStarted"
 export type TurnCompletedThreadTimelineEntryType = "turnCompleted"
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ThreadUnsubscribeStatus".
- */
 export type ThreadUnsubscribeStatus = ("notLoaded" | "notSubscribed" | "unsubscribed")
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "TurnPlanStepStatus".
- */
 export type TurnPlanStepStatus = ("pending" | "inProgress" | "completed")
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "WindowsSandboxReadiness".
- */
 export type WindowsSandboxReadiness = ("ready" | "notConfigured" | "updateRequired")
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "WindowsSandboxSetupMode".
- */
 export type WindowsSandboxSetupMode = ("elevated" | "unelevated")
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "FileChange".
- */
 export type FileChange = (AddFileChange | DeleteFileChange | UpdateFileChange)
 export type AddFileChangeType = "add"
 export type DeleteFileChangeType = "delete"
 export type UpdateFileChangeType = "update"
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "NetworkPolicyRuleAction".
- */
 export type NetworkPolicyRuleAction = ("allow" | "deny")
 /**
  * User's decision in response to an ExecApprovalRequest.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ReviewDecision".
  */
 export type ReviewDecision = ("approved" | ApprovedExecpolicyAmendmentReviewDecision | "approved_for_session" | "approved_mcp_policy_amendment" | NetworkPolicyAmendmentReviewDecision | DeniedReviewDecision | "timed_out" | "abort")
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ChatgptAuthTokensRefreshReason".
- */
 export type ChatgptAuthTokensRefreshReason = "unauthorized"
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "CommandExecutionApprovalDecision".
- */
 export type CommandExecutionApprovalDecision = ("accept" | "acceptForSession" | AcceptWithExecpolicyAmendmentCommandExecutionApprovalDecision | ApplyNetworkPolicyAmendmentCommandExecutionApprovalDecision | "decline" | "cancel")
 /**
  * Distinguishes a command approval from input sent to an existing terminal.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "CommandExecutionApprovalKind".
  */
 export type CommandExecutionApprovalKind = (("command" | "writeStdin") | "humanCommand")
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ParsedCommand".
- */
 export type ParsedCommand = (ReadParsedCommand | ListFilesParsedCommand | SearchParsedCommand | UnknownParsedCommand)
 export type ReadParsedCommandType = "read"
 export type ListFilesParsedCommandType = "list_files"
 export type SearchParsedCommandType = "search"
 export type UnknownParsedCommandType = "unknown"
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "FileChangeApprovalDecision".
- */
 export type FileChangeApprovalDecision = ("accept" | "acceptForSession" | "decline" | "cancel")
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "McpElicitationArrayType".
- */
 export type McpElicitationArrayType = "array"
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "McpElicitationBooleanType".
- */
 export type McpElicitationBooleanType = "boolean"
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "McpElicitationEnumSchema".
- */
 export type McpElicitationEnumSchema = (McpElicitationSingleSelectEnumSchema | McpElicitationMultiSelectEnumSchema | McpElicitationLegacyTitledEnumSchema)
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "McpElicitationSingleSelectEnumSchema".
- */
 export type McpElicitationSingleSelectEnumSchema = (McpElicitationUntitledSingleSelectEnumSchema | McpElicitationTitledSingleSelectEnumSchema)
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "McpElicitationStringType".
- */
 export type McpElicitationStringType = "string"
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "McpElicitationMultiSelectEnumSchema".
- */
 export type McpElicitationMultiSelectEnumSchema = (McpElicitationUntitledMultiSelectEnumSchema | McpElicitationTitledMultiSelectEnumSchema)
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "McpElicitationNumberType".
- */
 export type McpElicitationNumberType = ("number" | "integer")
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "McpElicitationObjectType".
- */
 export type McpElicitationObjectType = "object"
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "McpElicitationPrimitiveSchema".
- */
 export type McpElicitationPrimitiveSchema = (McpElicitationEnumSchema | McpElicitationStringSchema | McpElicitationNumberSchema | McpElicitationBooleanSchema)
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "McpElicitationStringFormat".
- */
 export type McpElicitationStringFormat = ("email" | "uri" | "date" | "date-time")
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "McpServerElicitationRequestParams".
- */
 export type McpServerElicitationRequestParams = ({
 _meta?: unknown
 message: string
@@ -1689,15 +963,7 @@ message: string
 mode: "url"
 url: string
 })
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "McpServerElicitationAction".
- */
 export type McpServerElicitationAction = ("accept" | "decline" | "cancel")
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "PermissionGrantScope".
- */
 export type PermissionGrantScope = ("turn" | "session")
 
 export interface CodexProtocolRoot {
@@ -1725,10 +991,6 @@ usesCodexManagedCredentials?: boolean
 export interface GcpAccount {
 type: GcpAccountType
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "AccountLoginCompletedNotification".
- */
 export interface AccountLoginCompletedNotification {
 error?: (string | null)
 loginId?: (string | null)
@@ -1739,17 +1001,10 @@ success: boolean
  * Sparse rolling rate-limit update.
  * 
  * Clients should merge available values into the most recent `account/rateLimits/read` response or refetch that snapshot. Nullable account metadata may be unavailable in a rolling update and does not clear a previously observed value.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "AccountRateLimitsUpdatedNotification".
  */
 export interface AccountRateLimitsUpdatedNotification {
 rateLimits: RateLimitSnapshot
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "RateLimitSnapshot".
- */
 export interface RateLimitSnapshot {
 credits?: (CreditsSnapshot | null)
 individualLimit?: (SpendControlLimitSnapshot | null)
@@ -1768,46 +1023,26 @@ secondary?: (RateLimitWindow | null)
  */
 spendControlReached?: (boolean | null)
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "CreditsSnapshot".
- */
 export interface CreditsSnapshot {
 balance?: (string | null)
 hasCredits: boolean
 unlimited: boolean
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "SpendControlLimitSnapshot".
- */
 export interface SpendControlLimitSnapshot {
 limit: string
 remainingPercent: number
 resetsAt: number
 used: string
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "RateLimitWindow".
- */
 export interface RateLimitWindow {
 resetsAt?: (number | null)
 usedPercent: number
 windowDurationMins?: (number | null)
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "AccountSecuritySetupAction".
- */
 export interface AccountSecuritySetupAction {
 label: string
 url: string
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "AccountSecuritySetupNotice".
- */
 export interface AccountSecuritySetupNotice {
 accountId: string
 action: AccountSecuritySetupAction
@@ -1815,10 +1050,6 @@ description: string
 title: string
 userId: string
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "AccountSession".
- */
 export interface AccountSession {
 displayName?: (string | null)
 email?: (string | null)
@@ -1830,28 +1061,16 @@ sessionId: string
 userId?: (string | null)
 workspaces: AccountSessionWorkspace[]
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "AccountSessionWorkspace".
- */
 export interface AccountSessionWorkspace {
 accountId: string
 imageUrl?: (string | null)
 kind?: (AccountSessionWorkspaceKind | null)
 name?: (string | null)
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "AccountTokenUsageDailyBucket".
- */
 export interface AccountTokenUsageDailyBucket {
 startDate: string
 tokens: number
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "AccountTokenUsageSummary".
- */
 export interface AccountTokenUsageSummary {
 currentStreakDays?: (number | null)
 lifetimeTokens?: (number | null)
@@ -1859,18 +1078,10 @@ longestRunningTurnSec?: (number | null)
 longestStreakDays?: (number | null)
 peakDailyTokens?: (number | null)
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "AccountUpdatedNotification".
- */
 export interface AccountUpdatedNotification {
 authMode?: (AuthMode | null)
 planType?: (PlanType | null)
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ActivePermissionProfile".
- */
 export interface ActivePermissionProfile {
 /**
  * Parent profile identifier from the selected permissions profile's `extends` setting, when present.
@@ -1881,10 +1092,6 @@ extends?: (string | null)
  */
 id: string
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "AdditionalContextEntry".
- */
 export interface AdditionalContextEntry {
 kind: AdditionalContextKind
 /**
@@ -1893,10 +1100,6 @@ kind: AdditionalContextKind
 name?: (string | null)
 value: string
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "AdditionalFileSystemPermissions".
- */
 export interface AdditionalFileSystemPermissions {
 entries?: (FileSystemSandboxEntry[] | null)
 globScanMaxDepth?: (number | null)
@@ -1909,10 +1112,6 @@ read?: (LegacyAppPathString[] | null)
  */
 write?: (LegacyAppPathString[] | null)
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "FileSystemSandboxEntry".
- */
 export interface FileSystemSandboxEntry {
 access: FileSystemAccessMode
 path: FileSystemPath
@@ -1945,17 +1144,9 @@ kind: "tmpdir"
 export interface SlashTmpFileSystemSpecialPath {
 kind: "slash_tmp"
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "AdditionalNetworkPermissions".
- */
 export interface AdditionalNetworkPermissions {
 enabled?: (boolean | null)
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "AgentMessageDeltaNotification".
- */
 export interface AgentMessageDeltaNotification {
 delta: string
 itemId: string
@@ -1964,9 +1155,6 @@ turnId: string
 }
 /**
  * A presentation instruction for Chat to apply to this answer when recovering history.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "AgentMessageDisplay".
  */
 export interface AgentMessageDisplay {
 /**
@@ -1985,27 +1173,16 @@ export interface EncryptedContentAgentMessageInputContent {
 encrypted_content: string
 type: EncryptedContentAgentMessageInputContentType
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "AgentMessageModeration".
- */
 export interface AgentMessageModeration {
 display?: (AgentMessageDisplay | null)
 moderated: boolean
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "AnalyticsConfig".
- */
 export interface AnalyticsConfig {
 enabled?: (boolean | null)
 [k: string]: unknown
 }
 /**
  * EXPERIMENTAL - app metadata returned by app-list APIs.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "AppBranding".
  */
 export interface AppBranding {
 category?: (string | null)
@@ -2015,10 +1192,6 @@ privacyPolicy?: (string | null)
 termsOfService?: (string | null)
 website?: (string | null)
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "AppConfig".
- */
 export interface AppConfig {
 approvals_reviewer?: (ApprovalsReviewer | null)
 default_tools_approval_mode?: (AppToolApproval | null)
@@ -2038,25 +1211,15 @@ tools?: (AppToolsConfig | null)
 }
 /**
  * Account settings for a single app.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "AppLinksConfig".
  */
 export interface AppLinksConfig {
 
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "AppToolsConfig".
- */
 export interface AppToolsConfig {
 
 }
 /**
  * EXPERIMENTAL - app metadata returned by app-list APIs.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "AppInfo".
  */
 export interface AppInfo {
 appMetadata?: (AppMetadata | null)
@@ -2084,10 +1247,6 @@ logoUrlDark?: (string | null)
 name: string
 pluginDisplayNames?: string[]
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "AppMetadata".
- */
 export interface AppMetadata {
 categories?: (string[] | null)
 developer?: (string | null)
@@ -2101,17 +1260,9 @@ version?: (string | null)
 versionId?: (string | null)
 versionNotes?: (string | null)
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "AppReview".
- */
 export interface AppReview {
 status: string
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "AppScreenshot".
- */
 export interface AppScreenshot {
 fileId?: (string | null)
 url?: (string | null)
@@ -2119,9 +1270,6 @@ userPrompt: string
 }
 /**
  * Approval settings for a connected account within an app.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "AppLinkConfig".
  */
 export interface AppLinkConfig {
 approvals_reviewer?: (ApprovalsReviewer | null)
@@ -2129,18 +1277,12 @@ default_tools_approval_mode?: (AppToolApproval | null)
 }
 /**
  * EXPERIMENTAL - notification emitted when the app list changes.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "AppListUpdatedNotification".
  */
 export interface AppListUpdatedNotification {
 data: AppInfo[]
 }
 /**
  * EXPERIMENTAL - app metadata summary for plugin responses.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "AppSummary".
  */
 export interface AppSummary {
 category?: (string | null)
@@ -2149,10 +1291,6 @@ id: string
 installUrl?: (string | null)
 name: string
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "AppTemplateSummary".
- */
 export interface AppTemplateSummary {
 canonicalConnectorId?: (string | null)
 category?: (string | null)
@@ -2164,19 +1302,12 @@ name: string
 reason?: (AppTemplateUnavailableReason | null)
 templateId: string
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "AppToolConfig".
- */
 export interface AppToolConfig {
 approval_mode?: (AppToolApproval | null)
 enabled?: (boolean | null)
 }
 /**
  * EXPERIMENTAL - metadata returned by app/read.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "AppToolSummary".
  */
 export interface AppToolSummary {
 description: string
@@ -2186,10 +1317,6 @@ isReadOnly?: boolean
 name: string
 title?: (string | null)
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ApplicationNetworkRequirements".
- */
 export interface ApplicationNetworkRequirements {
 domains: {
 [k: string]: NetworkDomainPermission
@@ -2199,35 +1326,20 @@ domains: {
  */
 enabled: boolean
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ApplicationRequirements".
- */
 export interface ApplicationRequirements {
 network?: (ApplicationNetworkRequirements | null)
 storage?: (ApplicationStorageRequirements | null)
 }
 /**
  * Managed storage settings for new Desktop workspaces, not filesystem access restrictions.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ApplicationStorageRequirements".
  */
 export interface ApplicationStorageRequirements {
 defaultProjectParent?: (LegacyAppPathString | null)
 projectlessWorkspaceRoot?: (LegacyAppPathString | null)
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "AppsConfig".
- */
 export interface AppsConfig {
 _default?: (AppsDefaultConfig | null)
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "AppsDefaultConfig".
- */
 export interface AppsDefaultConfig {
 approvals_reviewer?: (ApprovalsReviewer | null)
 default_tools_approval_mode?: (AppToolApproval | null)
@@ -2237,9 +1349,6 @@ open_world_enabled?: boolean
 }
 /**
  * Read the committed installed connector runtime snapshot.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "AppsInstalledParams".
  */
 export interface AppsInstalledParams {
 /**
@@ -2253,18 +1362,12 @@ threadId?: (string | null)
 }
 /**
  * The installed connectors in one committed runtime snapshot.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "AppsInstalledResponse".
  */
 export interface AppsInstalledResponse {
 apps: InstalledApp[]
 }
 /**
  * Installed connector runtime state.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "InstalledApp".
  */
 export interface InstalledApp {
 /**
@@ -2283,9 +1386,6 @@ runtimeName?: (string | null)
 }
 /**
  * EXPERIMENTAL - list available apps/connectors.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "AppsListParams".
  */
 export interface AppsListParams {
 /**
@@ -2307,9 +1407,6 @@ threadId?: (string | null)
 }
 /**
  * EXPERIMENTAL - app list response.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "AppsListResponse".
  */
 export interface AppsListResponse {
 data: AppInfo[]
@@ -2320,9 +1417,6 @@ nextCursor?: (string | null)
 }
 /**
  * EXPERIMENTAL - read metadata for specific apps/connectors.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "AppsReadParams".
  */
 export interface AppsReadParams {
 /**
@@ -2340,9 +1434,6 @@ threadId?: (string | null)
 }
 /**
  * EXPERIMENTAL - app/read response.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "AppsReadResponse".
  */
 export interface AppsReadResponse {
 apps: ConnectorMetadata[]
@@ -2350,9 +1441,6 @@ missingAppIds: string[]
 }
 /**
  * EXPERIMENTAL - metadata returned by app/read.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ConnectorMetadata".
  */
 export interface ConnectorMetadata {
 description?: (string | null)
@@ -2374,36 +1462,20 @@ sandbox_approval: boolean
 skill_approval?: boolean
 }
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "AsyncUserInputQuestion".
- */
 export interface AsyncUserInputQuestion {
 options?: (string[] | null)
 title: string
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "AuthRecoveryNotification".
- */
 export interface AuthRecoveryNotification {
 message: string
 provider: string
 threadId: string
 turnId: string
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "AutoReviewRequirements".
- */
 export interface AutoReviewRequirements {
 ignoreRules?: (string[] | null)
 requiredOnModels?: (string[] | null)
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "BrowserUseConfig".
- */
 export interface BrowserUseConfig {
 allow_history_access?: (boolean | null)
 default_origin_policy?: (BrowserUseOriginPolicyConfig | null)
@@ -2411,35 +1483,19 @@ origins?: ({
 [k: string]: BrowserUseOriginPolicyConfig
 } | null)
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "BrowserUseOriginPolicyConfig".
- */
 export interface BrowserUseOriginPolicyConfig {
 access?: (AllowDenyRequirement | null)
 downloads?: (AllowDenyRequirement | null)
 full_cdp_access?: (AllowDenyRequirement | null)
 uploads?: (AllowDenyRequirement | null)
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "BrowserUseExtensionRequirements".
- */
 export interface BrowserUseExtensionRequirements {
 requestHeaders?: (RequestHeader[] | null)
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "RequestHeader".
- */
 export interface RequestHeader {
 name: string
 value: string
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "BrowserUseOriginPolicy".
- */
 export interface BrowserUseOriginPolicy {
 access?: (AllowDenyRequirement | null)
 accessApprovalLifetime?: (BrowserUseAccessApprovalLifetime | null)
@@ -2449,10 +1505,6 @@ fullCdpAccess?: (AllowDenyRequirement | null)
 persistentApproval?: (boolean | null)
 uploads?: (AllowDenyRequirement | null)
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "BrowserUseRequirements".
- */
 export interface BrowserUseRequirements {
 allowGlobalPersistentApproval?: (boolean | null)
 allowHistoryAccess?: (boolean | null)
@@ -2464,25 +1516,13 @@ origins?: ({
 [k: string]: BrowserUseOriginPolicy
 } | null)
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ByteRange".
- */
 export interface ByteRange {
 end: number
 start: number
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "CancelLoginAccountParams".
- */
 export interface CancelLoginAccountParams {
 loginId: string
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "CancelLoginAccountResponse".
- */
 export interface CancelLoginAccountResponse {
 status: CancelLoginAccountStatus
 }
@@ -2497,10 +1537,6 @@ environmentId: string
 path: string
 type: EnvironmentCapabilityRootLocationType
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ClientInfo".
- */
 export interface ClientInfo {
 name: string
 title?: (string | null)
@@ -2543,19 +1579,12 @@ activeTurnNotSteerable: {
 turnKind: NonSteerableTurnKind
 }
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "CollabAgentState".
- */
 export interface CollabAgentState {
 message?: (string | null)
 status: CollabAgentStatus
 }
 /**
  * Collaboration mode for a Codex session.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "CollaborationMode".
  */
 export interface CollaborationMode {
 mode: ModeKind
@@ -2563,9 +1592,6 @@ settings: Settings
 }
 /**
  * Settings for a collaboration mode.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "Settings".
  */
 export interface Settings {
 developer_instructions?: (string | null)
@@ -2574,9 +1600,6 @@ reasoning_effort?: (ReasoningEffort | null)
 }
 /**
  * EXPERIMENTAL - collaboration mode preset metadata for clients.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "CollaborationModeMask".
  */
 export interface CollaborationModeMask {
 mode?: (ModeKind | null)
@@ -2609,9 +1632,6 @@ type: UnknownCommandActionType
  * Base64-encoded output chunk emitted for a streaming `command/exec` request.
  * 
  * These notifications are connection-scoped. If the originating connection closes, the server terminates the process.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "CommandExecOutputDeltaNotification".
  */
 export interface CommandExecOutputDeltaNotification {
 /**
@@ -2635,9 +1655,6 @@ stream: CommandExecOutputStream
  * Run a standalone command (argv vector) in the server sandbox without creating a thread or turn.
  * 
  * The final `command/exec` response is deferred until the process exits and is sent only after all `command/exec/outputDelta` notifications for that connection have been emitted.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "CommandExecParams".
  */
 export interface CommandExecParams {
 /**
@@ -2735,9 +1752,6 @@ writableRoots?: AbsolutePathBuf[]
 }
 /**
  * PTY size in character cells for `command/exec` PTY sessions.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "CommandExecTerminalSize".
  */
 export interface CommandExecTerminalSize {
 /**
@@ -2751,9 +1765,6 @@ rows: number
 }
 /**
  * Resize a running PTY-backed `command/exec` session.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "CommandExecResizeParams".
  */
 export interface CommandExecResizeParams {
 /**
@@ -2767,18 +1778,12 @@ size: CommandExecTerminalSize
 }
 /**
  * Empty success response for `command/exec/resize`.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "CommandExecResizeResponse".
  */
 export interface CommandExecResizeResponse {
 
 }
 /**
  * Final buffered result for `command/exec`.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "CommandExecResponse".
  */
 export interface CommandExecResponse {
 /**
@@ -2800,9 +1805,6 @@ stdout: string
 }
 /**
  * Terminate a running `command/exec` session.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "CommandExecTerminateParams".
  */
 export interface CommandExecTerminateParams {
 /**
@@ -2812,18 +1814,12 @@ processId: string
 }
 /**
  * Empty success response for `command/exec/terminate`.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "CommandExecTerminateResponse".
  */
 export interface CommandExecTerminateResponse {
 
 }
 /**
  * Write stdin bytes to a running `command/exec` session, close stdin, or both.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "CommandExecWriteParams".
  */
 export interface CommandExecWriteParams {
 /**
@@ -2841,81 +1837,46 @@ processId: string
 }
 /**
  * Empty success response for `command/exec/write`.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "CommandExecWriteResponse".
  */
 export interface CommandExecWriteResponse {
 
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "CommandExecutionOutputDeltaNotification".
- */
 export interface CommandExecutionOutputDeltaNotification {
 delta: string
 itemId: string
 threadId: string
 turnId: string
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "CommandMigration".
- */
 export interface CommandMigration {
 name: string
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ComputerUseConfig".
- */
 export interface ComputerUseConfig {
 default_app_access?: (AllowDenyRequirement | null)
 macos?: (ComputerUseMacosConfig | null)
 windows?: (ComputerUseWindowsConfig | null)
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ComputerUseMacosConfig".
- */
 export interface ComputerUseMacosConfig {
 bundle_ids?: ({
 [k: string]: AllowDenyRequirement
 } | null)
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ComputerUseWindowsConfig".
- */
 export interface ComputerUseWindowsConfig {
 aumids?: ({
 [k: string]: AllowDenyRequirement
 } | null)
 exes?: (ComputerUseWindowsExeConfig[] | null)
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ComputerUseWindowsExeConfig".
- */
 export interface ComputerUseWindowsExeConfig {
 access: AllowDenyRequirement
 binary_name?: (string | null)
 product_name: string
 publisher_name: string
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ComputerUseMacosRequirements".
- */
 export interface ComputerUseMacosRequirements {
 bundleIds?: ({
 [k: string]: AllowDenyRequirement
 } | null)
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ComputerUseRequirements".
- */
 export interface ComputerUseRequirements {
 allowLockedComputerUse?: (boolean | null)
 allowPersistentApproval?: (boolean | null)
@@ -2923,30 +1884,18 @@ defaultAppAccess?: (AllowDenyRequirement | null)
 macos?: (ComputerUseMacosRequirements | null)
 windows?: (ComputerUseWindowsRequirements | null)
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ComputerUseWindowsRequirements".
- */
 export interface ComputerUseWindowsRequirements {
 aumids?: ({
 [k: string]: AllowDenyRequirement
 } | null)
 exes?: (ComputerUseWindowsExeRequirement[] | null)
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ComputerUseWindowsExeRequirement".
- */
 export interface ComputerUseWindowsExeRequirement {
 access: AllowDenyRequirement
 binaryName?: (string | null)
 productName: string
 publisherName: string
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "Config".
- */
 export interface Config {
 analytics?: (AnalyticsConfig | null)
 approval_policy?: (AskForApproval | null)
@@ -2984,46 +1933,26 @@ tools?: (ToolsV2 | null)
 web_search?: (WebSearchMode | null)
 [k: string]: unknown
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "SandboxWorkspaceWrite".
- */
 export interface SandboxWorkspaceWrite {
 exclude_slash_tmp?: boolean
 exclude_tmpdir_env_var?: boolean
 network_access?: boolean
 writable_roots?: string[]
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ToolsV2".
- */
 export interface ToolsV2 {
 web_search?: (WebSearchToolConfig | null)
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "WebSearchToolConfig".
- */
 export interface WebSearchToolConfig {
 allowed_domains?: (string[] | null)
 context_size?: (WebSearchContextSize | null)
 location?: (WebSearchLocation | null)
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "WebSearchLocation".
- */
 export interface WebSearchLocation {
 city?: (string | null)
 country?: (string | null)
 region?: (string | null)
 timezone?: (string | null)
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ConfigBatchWriteParams".
- */
 export interface ConfigBatchWriteParams {
 edits: ConfigEdit[]
 expectedVersion?: (string | null)
@@ -3036,19 +1965,11 @@ filePath?: (string | null)
  */
 reloadUserConfig?: boolean
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ConfigEdit".
- */
 export interface ConfigEdit {
 keyPath: string
 mergeStrategy: MergeStrategy
 value: unknown
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ConfigLayer".
- */
 export interface ConfigLayer {
 config: unknown
 disabledReason?: (string | null)
@@ -3134,18 +2055,10 @@ type: LegacyManagedConfigTomlFromFileConfigLayerSourceType
 export interface LegacyManagedConfigTomlFromMdmConfigLayerSource {
 type: LegacyManagedConfigTomlFromMdmConfigLayerSourceType
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ConfigLayerMetadata".
- */
 export interface ConfigLayerMetadata {
 name: ConfigLayerSource
 version: string
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ConfigReadParams".
- */
 export interface ConfigReadParams {
 /**
  * Optional working directory to resolve project config layers. If specified, return the effective config as seen from that directory (i.e., including any project layers between `cwd` and the project/repo root).
@@ -3153,10 +2066,6 @@ export interface ConfigReadParams {
 cwd?: (string | null)
 includeLayers?: boolean
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ConfigReadResponse".
- */
 export interface ConfigReadResponse {
 config: Config
 layers?: (ConfigLayer[] | null)
@@ -3164,10 +2073,6 @@ origins: {
 [k: string]: ConfigLayerMetadata
 }
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ConfigRequirements".
- */
 export interface ConfigRequirements {
 additionalDeveloperInstructions?: (string | null)
 allowAppshots?: (boolean | null)
@@ -3215,40 +2120,20 @@ models?: (ModelsRequirements | null)
 otel?: (OtelRequirements | null)
 sqliteHome?: (string | null)
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "FeedbackRequirements".
- */
 export interface FeedbackRequirements {
 enabled?: (boolean | null)
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "InAppBrowserRequirements".
- */
 export interface InAppBrowserRequirements {
 allowExternalBrowserSettingsImport?: (boolean | null)
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ModelsRequirements".
- */
 export interface ModelsRequirements {
 newThread?: (NewThreadModelDefaults | null)
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "NewThreadModelDefaults".
- */
 export interface NewThreadModelDefaults {
 model?: (string | null)
 modelReasoningEffort?: (ReasoningEffort | null)
 serviceTier?: (string | null)
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "OtelRequirements".
- */
 export interface OtelRequirements {
 environment?: (string | null)
 exporter?: (OtelExporter | null)
@@ -3281,10 +2166,6 @@ protocol: OtelHttpProtocol
 tls?: (OtelTlsConfig | null)
 }
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "OtelTlsConfig".
- */
 export interface OtelTlsConfig {
 "ca-certificate"?: (string | null)
 "client-certificate"?: (string | null)
@@ -3302,17 +2183,9 @@ headers: {
 tls?: (OtelTlsConfig | null)
 }
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "OtelToolResultLogConfig".
- */
 export interface OtelToolResultLogConfig {
 max_bytes: number
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ConfigRequirementsReadResponse".
- */
 export interface ConfigRequirementsReadResponse {
 /**
  * Null if no requirements are configured (e.g. no requirements.toml/MDM entries).
@@ -3323,10 +2196,6 @@ requirements?: (ConfigRequirements | null)
  */
 supportsIndependentSpeedModes?: (boolean | null)
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ConfigValueWriteParams".
- */
 export interface ConfigValueWriteParams {
 expectedVersion?: (string | null)
 /**
@@ -3337,10 +2206,6 @@ keyPath: string
 mergeStrategy: MergeStrategy
 value: unknown
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ConfigWarningNotification".
- */
 export interface ConfigWarningNotification {
 /**
  * Optional extra guidance or error details.
@@ -3359,18 +2224,10 @@ range?: (TextRange | null)
  */
 summary: string
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "TextRange".
- */
 export interface TextRange {
 end: TextPosition
 start: TextPosition
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "TextPosition".
- */
 export interface TextPosition {
 /**
  * 1-based column number (in Unicode scalar values).
@@ -3381,10 +2238,6 @@ column: number
  */
 line: number
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ConfigWriteResponse".
- */
 export interface ConfigWriteResponse {
 /**
  * Canonical path to the config file that was written.
@@ -3394,10 +2247,6 @@ overriddenMetadata?: (OverriddenMetadata | null)
 status: WriteStatus
 version: string
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "OverriddenMetadata".
- */
 export interface OverriddenMetadata {
 effectiveValue: unknown
 message: string
@@ -3405,9 +2254,6 @@ overridingLayer: ConfigLayerMetadata
 }
 /**
  * Reasoning settings interpreted by the backend for the routed model.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ConfigurationReasoning".
  */
 export interface ConfigurationReasoning {
 effort: ReasoningEffort
@@ -3440,18 +2286,10 @@ type: PromptConfiguredHookHandlerType
 export interface AgentConfiguredHookHandler {
 type: AgentConfiguredHookHandlerType
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ConfiguredHookMatcherGroup".
- */
 export interface ConfiguredHookMatcherGroup {
 hooks: ConfiguredHookHandler[]
 matcher?: (string | null)
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ConsumeAccountRateLimitResetCreditParams".
- */
 export interface ConsumeAccountRateLimitResetCreditParams {
 /**
  * Opaque reset-credit identifier to redeem. When omitted, the backend selects the next available credit.
@@ -3462,10 +2300,6 @@ creditId?: (string | null)
  */
 idempotencyKey: string
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ConsumeAccountRateLimitResetCreditResponse".
- */
 export interface ConsumeAccountRateLimitResetCreditResponse {
 outcome: ConsumeAccountRateLimitResetCreditOutcome
 }
@@ -3493,18 +2327,11 @@ type: OutputTextContentItemType
 }
 /**
  * Deprecated: Use `ContextCompaction` item type instead.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ContextCompactedNotification".
  */
 export interface ContextCompactedNotification {
 threadId: string
 turnId: string
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "DeprecationNoticeNotification".
- */
 export interface DeprecationNoticeNotification {
 /**
  * Optional extra guidance, such as migration steps or rationale.
@@ -3547,38 +2374,22 @@ name: string
 tools: DynamicToolNamespaceTool[]
 type: NamespaceDynamicToolSpecType
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "EnvironmentConnectionNotification".
- */
 export interface EnvironmentConnectionNotification {
 environmentId: string
 threadId: string
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "EnvironmentSkillsParams".
- */
 export interface EnvironmentSkillsParams {
 /**
  * Exact catalog names that must be available from this environment.
  */
 required?: (string[] | null)
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ErrorNotification".
- */
 export interface ErrorNotification {
 error: TurnError
 threadId: string
 turnId: string
 willRetry: boolean
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "TurnError".
- */
 export interface TurnError {
 additionalDetails?: (string | null)
 codexErrorInfo?: (CodexErrorInfo | null)
@@ -3588,10 +2399,6 @@ message: string
  */
 misalignment?: (MisalignmentErrorDetails | null)
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "MisalignmentErrorDetails".
- */
 export interface MisalignmentErrorDetails {
 /**
  * A substantive localized explanation is required before offering continuation.
@@ -3610,17 +2417,9 @@ reviewTarget?: (string | null)
  */
 steer?: (MisalignmentSteer | null)
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "MisalignmentSteer".
- */
 export interface MisalignmentSteer {
 message: string
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ExperimentalFeature".
- */
 export interface ExperimentalFeature {
 /**
  * Announcement copy shown to users when the feature is introduced. Null when this feature is not in beta.
@@ -3651,10 +2450,6 @@ name: string
  */
 stage: ExperimentalFeatureStage
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ExperimentalFeatureEnablementSetParams".
- */
 export interface ExperimentalFeatureEnablementSetParams {
 /**
  * Process-wide runtime feature enablement keyed by canonical feature name.
@@ -3665,10 +2460,6 @@ enablement: {
 [k: string]: boolean
 }
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ExperimentalFeatureEnablementSetResponse".
- */
 export interface ExperimentalFeatureEnablementSetResponse {
 /**
  * Feature enablement entries updated by this request.
@@ -3677,10 +2468,6 @@ enablement: {
 [k: string]: boolean
 }
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ExperimentalFeatureListParams".
- */
 export interface ExperimentalFeatureListParams {
 /**
  * Opaque pagination cursor returned by a previous call.
@@ -3695,10 +2482,6 @@ limit?: (number | null)
  */
 threadId?: (string | null)
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ExperimentalFeatureListResponse".
- */
 export interface ExperimentalFeatureListResponse {
 data: ExperimentalFeature[]
 /**
@@ -3706,10 +2489,6 @@ data: ExperimentalFeature[]
  */
 nextCursor?: (string | null)
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ExternalAgentConfigDetectParams".
- */
 export interface ExternalAgentConfigDetectParams {
 /**
  * Zero or more working directories to include for repo-scoped detection.
@@ -3736,27 +2515,15 @@ migrationSource?: (string | null)
  */
 source?: (string | null)
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ExternalAgentConfigDetectResponse".
- */
 export interface ExternalAgentConfigDetectResponse {
 connectors?: ExternalAgentDetectedConnectorCandidate[]
 items: ExternalAgentConfigMigrationItem[]
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ExternalAgentDetectedConnectorCandidate".
- */
 export interface ExternalAgentDetectedConnectorCandidate {
 name: string
 sessionCount: number
 source: ExternalAgentDetectedConnectorSource
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ExternalAgentConfigMigrationItem".
- */
 export interface ExternalAgentConfigMigrationItem {
 /**
  * Null or empty means home-scoped migration; non-empty means repo-scoped migration.
@@ -3766,10 +2533,6 @@ description: string
 details?: (MigrationDetails | null)
 itemType: ExternalAgentConfigMigrationItemType
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "MigrationDetails".
- */
 export interface MigrationDetails {
 commands?: CommandMigration[]
 hooks?: HookMigration[]
@@ -3780,72 +2543,36 @@ sessions?: SessionMigration[]
 skills?: SkillMigration[]
 subagents?: SubagentMigration[]
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "HookMigration".
- */
 export interface HookMigration {
 name: string
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "McpServerMigration".
- */
 export interface McpServerMigration {
 name: string
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "PluginsMigration".
- */
 export interface PluginsMigration {
 marketplaceName: string
 pluginNames: string[]
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "SessionMigration".
- */
 export interface SessionMigration {
 cwd: string
 path: string
 title?: (string | null)
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "SkillMigration".
- */
 export interface SkillMigration {
 name: string
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "SubagentMigration".
- */
 export interface SubagentMigration {
 name: string
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ExternalAgentConfigImportCompletedNotification".
- */
 export interface ExternalAgentConfigImportCompletedNotification {
 importId: string
 itemTypeResults: ExternalAgentConfigImportTypeResult[]
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ExternalAgentConfigImportTypeResult".
- */
 export interface ExternalAgentConfigImportTypeResult {
 failures: ExternalAgentConfigImportItemTypeFailure[]
 itemType: ExternalAgentConfigMigrationItemType
 successes: ExternalAgentConfigImportItemTypeSuccess[]
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ExternalAgentConfigImportItemTypeFailure".
- */
 export interface ExternalAgentConfigImportItemTypeFailure {
 cwd?: (string | null)
 errorType?: (string | null)
@@ -3855,10 +2582,6 @@ message: string
 source?: (string | null)
 subErrorType?: (string | null)
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ExternalAgentConfigImportItemTypeSuccess".
- */
 export interface ExternalAgentConfigImportItemTypeSuccess {
 cwd?: (string | null)
 itemType: ExternalAgentConfigMigrationItemType
@@ -3869,27 +2592,15 @@ target?: (string | null)
  */
 title?: (string | null)
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ExternalAgentConfigImportHistoriesReadResponse".
- */
 export interface ExternalAgentConfigImportHistoriesReadResponse {
 connectors: ExternalAgentImportedConnectorCandidate[]
 data: ExternalAgentConfigImportHistory[]
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ExternalAgentImportedConnectorCandidate".
- */
 export interface ExternalAgentImportedConnectorCandidate {
 name: string
 sessionCount: number
 source: ExternalAgentImportedConnectorSource
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ExternalAgentConfigImportHistory".
- */
 export interface ExternalAgentConfigImportHistory {
 completedAtMs: number
 failures: ExternalAgentConfigImportItemTypeFailure[]
@@ -3897,10 +2608,6 @@ importId: string
 providerId?: (string | null)
 successes: ExternalAgentConfigImportItemTypeSuccess[]
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ExternalAgentConfigImportHistoryRecordParams".
- */
 export interface ExternalAgentConfigImportHistoryRecordParams {
 /**
  * Completed results grouped by imported item type.
@@ -3911,19 +2618,11 @@ itemTypeResults: ExternalAgentConfigImportHistoryRecordTypeResultParams[]
  */
 providerId: string
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ExternalAgentConfigImportHistoryRecordTypeResultParams".
- */
 export interface ExternalAgentConfigImportHistoryRecordTypeResultParams {
 failures: ExternalAgentConfigImportItemTypeFailure[]
 itemType: ExternalAgentConfigMigrationItemType
 successes: ExternalAgentConfigImportHistoryRecordSuccessParams[]
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ExternalAgentConfigImportHistoryRecordSuccessParams".
- */
 export interface ExternalAgentConfigImportHistoryRecordSuccessParams {
 cwd?: (string | null)
 itemType: ExternalAgentConfigMigrationItemType
@@ -3934,17 +2633,9 @@ target?: (string | null)
  */
 title?: (string | null)
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ExternalAgentConfigImportHistoryRecordResponse".
- */
 export interface ExternalAgentConfigImportHistoryRecordResponse {
 importId: string
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ExternalAgentConfigImportParams".
- */
 export interface ExternalAgentConfigImportParams {
 migrationItems: ExternalAgentConfigMigrationItem[]
 /**
@@ -3960,25 +2651,13 @@ providerId?: (string | null)
  */
 source?: (string | null)
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ExternalAgentConfigImportProgressNotification".
- */
 export interface ExternalAgentConfigImportProgressNotification {
 importId: string
 itemTypeResults: ExternalAgentConfigImportTypeResult[]
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ExternalAgentConfigImportResponse".
- */
 export interface ExternalAgentConfigImportResponse {
 importId: string
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "FeedbackSaveParams".
- */
 export interface FeedbackSaveParams {
 classification: string
 extraLogFiles?: (string[] | null)
@@ -3993,10 +2672,6 @@ tags?: ({
 } | null)
 threadId?: (string | null)
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "FeedbackSaveResponse".
- */
 export interface FeedbackSaveResponse {
 /**
  * Same prompt hash as feedback/upload; null when prompt metadata is absent.
@@ -4005,10 +2680,6 @@ promptHash?: (string | null)
 savedPath: LegacyAppPathString
 threadId: string
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "FeedbackUploadParams".
- */
 export interface FeedbackUploadParams {
 classification: string
 extraLogFiles?: (string[] | null)
@@ -4019,10 +2690,6 @@ tags?: ({
 } | null)
 threadId?: (string | null)
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "FeedbackUploadResponse".
- */
 export interface FeedbackUploadResponse {
 /**
  * Whitespace-normalized SHA-256 of the session base instructions, matching the uploaded `prompt_hash` tag. Does not include later developer messages. Null when the reported rollout has no prompt metadata.
@@ -4034,9 +2701,6 @@ threadId: string
  * Deprecated legacy notification for `apply_patch` textual output.
  * 
  * The server no longer emits this notification.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "FileChangeOutputDeltaNotification".
  */
 export interface FileChangeOutputDeltaNotification {
 delta: string
@@ -4044,20 +2708,12 @@ itemId: string
 threadId: string
 turnId: string
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "FileChangePatchUpdatedNotification".
- */
 export interface FileChangePatchUpdatedNotification {
 changes: FileUpdateChange[]
 itemId: string
 threadId: string
 turnId: string
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "FileUpdateChange".
- */
 export interface FileUpdateChange {
 diff: string
 kind: PatchChangeKind
@@ -4075,9 +2731,6 @@ type: UpdatePatchChangeKindType
 }
 /**
  * Filesystem watch notification emitted for `fs/watch` subscribers.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "FsChangedNotification".
  */
 export interface FsChangedNotification {
 /**
@@ -4091,9 +2744,6 @@ watchId: string
 }
 /**
  * Copy a file or directory tree on the host filesystem.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "FsCopyParams".
  */
 export interface FsCopyParams {
 /**
@@ -4111,18 +2761,12 @@ sourcePath: AbsolutePathBuf
 }
 /**
  * Successful response for `fs/copy`.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "FsCopyResponse".
  */
 export interface FsCopyResponse {
 
 }
 /**
  * Create a directory on the host filesystem.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "FsCreateDirectoryParams".
  */
 export interface FsCreateDirectoryParams {
 /**
@@ -4136,18 +2780,12 @@ recursive?: (boolean | null)
 }
 /**
  * Successful response for `fs/createDirectory`.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "FsCreateDirectoryResponse".
  */
 export interface FsCreateDirectoryResponse {
 
 }
 /**
  * Request metadata for an absolute path.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "FsGetMetadataParams".
  */
 export interface FsGetMetadataParams {
 /**
@@ -4157,9 +2795,6 @@ path: AbsolutePathBuf
 }
 /**
  * Metadata returned by `fs/getMetadata`.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "FsGetMetadataResponse".
  */
 export interface FsGetMetadataResponse {
 /**
@@ -4185,9 +2820,6 @@ modifiedAtMs: number
 }
 /**
  * A directory entry returned by `fs/readDirectory`.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "FsReadDirectoryEntry".
  */
 export interface FsReadDirectoryEntry {
 /**
@@ -4205,9 +2837,6 @@ isFile: boolean
 }
 /**
  * List direct child names for a directory.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "FsReadDirectoryParams".
  */
 export interface FsReadDirectoryParams {
 /**
@@ -4217,9 +2846,6 @@ path: AbsolutePathBuf
 }
 /**
  * Directory entries returned by `fs/readDirectory`.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "FsReadDirectoryResponse".
  */
 export interface FsReadDirectoryResponse {
 /**
@@ -4229,9 +2855,6 @@ entries: FsReadDirectoryEntry[]
 }
 /**
  * Read a file from the host filesystem.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "FsReadFileParams".
  */
 export interface FsReadFileParams {
 /**
@@ -4241,9 +2864,6 @@ path: AbsolutePathBuf
 }
 /**
  * Base64-encoded file contents returned by `fs/readFile`.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "FsReadFileResponse".
  */
 export interface FsReadFileResponse {
 /**
@@ -4253,9 +2873,6 @@ dataBase64: string
 }
 /**
  * Remove a file or directory tree from the host filesystem.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "FsRemoveParams".
  */
 export interface FsRemoveParams {
 /**
@@ -4273,18 +2890,12 @@ recursive?: (boolean | null)
 }
 /**
  * Successful response for `fs/remove`.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "FsRemoveResponse".
  */
 export interface FsRemoveResponse {
 
 }
 /**
  * Stop filesystem watch notifications for a prior `fs/watch`.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "FsUnwatchParams".
  */
 export interface FsUnwatchParams {
 /**
@@ -4294,18 +2905,12 @@ watchId: string
 }
 /**
  * Successful response for `fs/unwatch`.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "FsUnwatchResponse".
  */
 export interface FsUnwatchResponse {
 
 }
 /**
  * Start filesystem watch notifications for an absolute path.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "FsWatchParams".
  */
 export interface FsWatchParams {
 /**
@@ -4319,9 +2924,6 @@ watchId: string
 }
 /**
  * Successful response for `fs/watch`.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "FsWatchResponse".
  */
 export interface FsWatchResponse {
 /**
@@ -4331,9 +2933,6 @@ path: AbsolutePathBuf
 }
 /**
  * Write a file on the host filesystem.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "FsWriteFileParams".
  */
 export interface FsWriteFileParams {
 /**
@@ -4347,9 +2946,6 @@ path: AbsolutePathBuf
 }
 /**
  * Successful response for `fs/writeFile`.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "FsWriteFileResponse".
  */
 export interface FsWriteFileResponse {
 
@@ -4374,10 +2970,6 @@ export interface EncryptedContentFunctionCallOutputContentItem {
 encrypted_content: string
 type: EncryptedContentFunctionCallOutputContentItemType
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "FuzzyFileSearchParams".
- */
 export interface FuzzyFileSearchParams {
 cancellationToken?: (string | null)
 query: string
@@ -4385,9 +2977,6 @@ roots: string[]
 }
 /**
  * Superset of [`codex_file_search::FileMatch`]
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "FuzzyFileSearchResult".
  */
 export interface FuzzyFileSearchResult {
 file_name: string
@@ -4397,17 +2986,9 @@ path: string
 root: string
 score: number
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "FuzzyFileSearchSessionCompletedNotification".
- */
 export interface FuzzyFileSearchSessionCompletedNotification {
 sessionId: string
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "FuzzyFileSearchSessionUpdatedNotification".
- */
 export interface FuzzyFileSearchSessionUpdatedNotification {
 files: FuzzyFileSearchResult[]
 query: string
@@ -4423,17 +3004,9 @@ export interface ModeGatewayAuth {
 envKey?: (string | null)
 mode: ModeGatewayAuthMode
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "GatewayOAuthCancelResponse".
- */
 export interface GatewayOAuthCancelResponse {
 
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "GatewayOAuthChangedNotification".
- */
 export interface GatewayOAuthChangedNotification {
 /**
  * Authorization handoff, sent only to the connection that started login.
@@ -4449,9 +3022,6 @@ status: GatewayOAuthStatus
 }
 /**
  * Authorize a configured provider without changing the default or any thread's provider.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "GatewayOAuthLoginParams".
  */
 export interface GatewayOAuthLoginParams {
 /**
@@ -4463,17 +3033,9 @@ deviceAuth?: boolean
  */
 modelProvider?: (string | null)
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "GatewayOAuthLoginResponse".
- */
 export interface GatewayOAuthLoginResponse {
 prompt?: (GatewayOAuthPrompt | null)
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "GatewayOAuthPrompt".
- */
 export interface GatewayOAuthPrompt {
 loginId: string
 userCode: string
@@ -4481,9 +3043,6 @@ verificationUrl: string
 }
 /**
  * Read credential readiness for a configured provider without starting browser login.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "GatewayOAuthReadParams".
  */
 export interface GatewayOAuthReadParams {
 /**
@@ -4493,9 +3052,6 @@ modelProvider?: (string | null)
 }
 /**
  * Current effective gateway policy and credential readiness; never contains credentials.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "GatewayOAuthReadResponse".
  */
 export interface GatewayOAuthReadResponse {
 error?: (string | null)
@@ -4514,10 +3070,6 @@ status?: (GatewayOAuthStatus | null)
  */
 supportsDeviceAuth?: boolean
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "GetAccountParams".
- */
 export interface GetAccountParams {
 /**
  * When `true`, requests a proactive token refresh before returning.
@@ -4528,9 +3080,6 @@ refreshToken?: boolean
 }
 /**
  * Usage-read capabilities of the requesting client, never inferred from its experiment arm.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "GetAccountRateLimitsParams".
  */
 export interface GetAccountRateLimitsParams {
 /**
@@ -4542,10 +3091,6 @@ excludeResetCreditDetails?: boolean
  */
 supportsLunaReserve?: boolean
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "GetAccountRateLimitsResponse".
- */
 export interface GetAccountRateLimitsResponse {
 /**
  * Account associated with this usage snapshot, when supplied by the backend.
@@ -4573,10 +3118,6 @@ rateLimitsByLimitId?: ({
 [k: string]: RateLimitSnapshot
 } | null)
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "RateLimitResetCreditsSummary".
- */
 export interface RateLimitResetCreditsSummary {
 availableCount: number
 /**
@@ -4586,10 +3127,6 @@ availableCount: number
  */
 credits?: (RateLimitResetCredit[] | null)
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "RateLimitResetCredit".
- */
 export interface RateLimitResetCredit {
 /**
  * Backend-provided display description for this credit, or `null` when unavailable.
@@ -4614,10 +3151,6 @@ status: RateLimitResetCreditStatus
  */
 title?: (string | null)
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "GetAccountResponse".
- */
 export interface GetAccountResponse {
 account?: (Account | null)
 requiresOpenaiAuth: boolean
@@ -4628,27 +3161,16 @@ userId?: (string | null)
 }
 /**
  * Optional security reminder bound to the account that fetched it. Unavailable or ineligible accounts return no notice; this read never changes account security.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "GetAccountSecuritySetupResponse".
  */
 export interface GetAccountSecuritySetupResponse {
 notice?: (AccountSecuritySetupNotice | null)
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "GetAccountTokenUsageParams".
- */
 export interface GetAccountTokenUsageParams {
 /**
  * When present, read estimated usage for this thread instead of account-wide token activity.
  */
 threadId?: (string | null)
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "GetAccountTokenUsageResponse".
- */
 export interface GetAccountTokenUsageResponse {
 dailyUsageBuckets?: (AccountTokenUsageDailyBucket[] | null)
 summary: AccountTokenUsageSummary
@@ -4657,10 +3179,6 @@ summary: AccountTokenUsageSummary
  */
 threadUsage?: (ThreadUsage | null)
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ThreadUsage".
- */
 export interface ThreadUsage {
 estimatedUsageCreditsMicros: number
 estimatedUsageUsdMicros?: (number | null)
@@ -4671,10 +3189,6 @@ groups: ThreadUsageBreakdownGroup[]
 nativeUsageUsdMicros?: (number | null)
 threadId: string
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ThreadUsageBreakdownGroup".
- */
 export interface ThreadUsageBreakdownGroup {
 cachedInputTokens?: (number | null)
 estimatedUsageCreditsMicros: number
@@ -4686,10 +3200,6 @@ reasoningEffort?: (string | null)
 speed?: (string | null)
 totalTokens?: (number | null)
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "GetWorkspaceMessagesResponse".
- */
 export interface GetWorkspaceMessagesResponse {
 /**
  * Whether the workspace-message backend route is available for this client.
@@ -4700,10 +3210,6 @@ featureEnabled: boolean
  */
 messages: WorkspaceMessage[]
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "WorkspaceMessage".
- */
 export interface WorkspaceMessage {
 /**
  * Unix timestamp (in seconds) when the message was archived.
@@ -4717,10 +3223,6 @@ messageBody: string
 messageId: string
 messageType: WorkspaceMessageType
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "GitInfo".
- */
 export interface GitInfo {
 branch?: (string | null)
 originUrl?: (string | null)
@@ -4728,9 +3230,6 @@ sha?: (string | null)
 }
 /**
  * [UNSTABLE] Temporary approval auto-review payload used by `item/autoApprovalReview/*` notifications. This shape is expected to change soon.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "GuardianApprovalReview".
  */
 export interface GuardianApprovalReview {
 rationale?: (string | null)
@@ -4786,18 +3285,10 @@ permissions: RequestPermissionProfile
 reason?: (string | null)
 type: RequestPermissionsGuardianApprovalReviewActionType
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "RequestPermissionProfile".
- */
 export interface RequestPermissionProfile {
 fileSystem?: (AdditionalFileSystemPermissions | null)
 network?: (AdditionalNetworkPermissions | null)
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "GuardianWarningNotification".
- */
 export interface GuardianWarningNotification {
 /**
  * Concise guardian warning message for the user.
@@ -4808,19 +3299,11 @@ message: string
  */
 threadId: string
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "HookCompletedNotification".
- */
 export interface HookCompletedNotification {
 run: HookRunSummary
 threadId: string
 turnId?: (string | null)
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "HookRunSummary".
- */
 export interface HookRunSummary {
 completedAt?: (number | null)
 displayOrder: number
@@ -4837,18 +3320,10 @@ startedAt: number
 status: HookRunStatus
 statusMessage?: (string | null)
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "HookOutputEntry".
- */
 export interface HookOutputEntry {
 kind: HookOutputEntryKind
 text: string
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "HookErrorInfo".
- */
 export interface HookErrorInfo {
 message: string
 path: string
@@ -4859,37 +3334,21 @@ handlerType: "prompt"
 export interface AgentHookMetadata {
 handlerType: "agent"
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "HookPromptFragment".
- */
 export interface HookPromptFragment {
 hookRunId: string
 text: string
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "HookStartedNotification".
- */
 export interface HookStartedNotification {
 run: HookRunSummary
 threadId: string
 turnId?: (string | null)
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "HooksListEntry".
- */
 export interface HooksListEntry {
 cwd: string
 errors: HookErrorInfo[]
 hooks: HookMetadata[]
 warnings: string[]
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "HooksListParams".
- */
 export interface HooksListParams {
 /**
  * Working directories to inspect when no thread is specified. An empty list uses the session cwd.
@@ -4900,10 +3359,6 @@ cwds?: string[]
  */
 threadId?: (string | null)
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "HooksListResponse".
- */
 export interface HooksListResponse {
 data: HooksListEntry[]
 }
@@ -4914,9 +3369,6 @@ type: UsageLimitExceededImageGenerationFailureType
 }
 /**
  * A local image file successfully read for this exact image-generation request.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ImageGenerationInputImage".
  */
 export interface ImageGenerationInputImage {
 path: AbsolutePathBuf
@@ -4927,9 +3379,6 @@ sha256: string
 }
 /**
  * Client-declared capabilities negotiated during initialize.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "InitializeCapabilities".
  */
 export interface InitializeCapabilities {
 /**
@@ -4965,10 +3414,6 @@ requestAttestation?: boolean
  */
 requiredHumanApproval?: boolean
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "InitializeParams".
- */
 export interface InitializeParams {
 capabilities?: (InitializeCapabilities | null)
 clientInfo: ClientInfo
@@ -4977,17 +3422,10 @@ clientInfo: ClientInfo
  * Internal Responses API passthrough metadata copied into underlying chat messages.
  * 
  * Responses API strongly types this payload. Do not modify it without first getting API approval and making the corresponding Responses API change.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "InternalChatMessageMetadataPassthrough".
  */
 export interface InternalChatMessageMetadataPassthrough {
 turn_id?: (string | null)
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ItemCompletedNotification".
- */
 export interface ItemCompletedNotification {
 /**
  * Unix timestamp (in milliseconds) when this item lifecycle completed.
@@ -5015,10 +3453,6 @@ text: string
 text_elements?: TextElement[]
 type: TextUserInputType
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "TextElement".
- */
 export interface TextElement {
 /**
  * Byte range in the parent `text` buffer that this element occupies.
@@ -5075,18 +3509,10 @@ questions?: (AsyncUserInputQuestion[] | null)
 text: string
 type: AgentMessageThreadItemType
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "MemoryCitation".
- */
 export interface MemoryCitation {
 entries: MemoryCitationEntry[]
 threadIds: string[]
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "MemoryCitationEntry".
- */
 export interface MemoryCitationEntry {
 lineEnd: number
 lineStart: number
@@ -5187,10 +3613,6 @@ status: McpToolCallStatus
 tool: string
 type: McpToolCallThreadItemType
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "McpToolCallAppContext".
- */
 export interface McpToolCallAppContext {
 actionName?: (string | null)
 appName?: (string | null)
@@ -5198,27 +3620,16 @@ connectorId: string
 linkId?: (string | null)
 resourceUri?: (string | null)
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "McpToolCallError".
- */
 export interface McpToolCallError {
 message: string
 }
 /**
  * UI resource and display preference for model invocations, captured from the tool descriptor.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "McpAppUi".
  */
 export interface McpAppUi {
 preferredModelDisplayMode: McpAppDisplayMode
 resourceUri: string
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "McpToolCallResult".
- */
 export interface McpToolCallResult {
 _meta?: unknown
 content: unknown[]
@@ -5358,9 +3769,6 @@ type: ContextCompactionThreadItemType
 }
 /**
  * [UNSTABLE] Temporary notification payload for approval auto-review. This shape is expected to change soon.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ItemGuardianApprovalReviewCompletedNotification".
  */
 export interface ItemGuardianApprovalReviewCompletedNotification {
 action: GuardianApprovalReviewAction
@@ -5391,9 +3799,6 @@ turnId: string
 }
 /**
  * [UNSTABLE] Temporary notification payload for approval auto-review. This shape is expected to change soon.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ItemGuardianApprovalReviewStartedNotification".
  */
 export interface ItemGuardianApprovalReviewStartedNotification {
 action: GuardianApprovalReviewAction
@@ -5417,10 +3822,6 @@ targetItemId?: (string | null)
 threadId: string
 turnId: string
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ItemStartedNotification".
- */
 export interface ItemStartedNotification {
 item: ThreadItem
 /**
@@ -5430,10 +3831,6 @@ startedAtMs: number
 threadId: string
 turnId: string
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ListMcpServerStatusParams".
- */
 export interface ListMcpServerStatusParams {
 /**
  * Opaque pagination cursor returned by a previous call.
@@ -5453,10 +3850,6 @@ limit?: (number | null)
 serverName?: (string | null)
 threadId?: (string | null)
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ListMcpServerStatusResponse".
- */
 export interface ListMcpServerStatusResponse {
 data: McpServerStatus[]
 /**
@@ -5464,10 +3857,6 @@ data: McpServerStatus[]
  */
 nextCursor?: (string | null)
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "McpServerStatus".
- */
 export interface McpServerStatus {
 authStatus: McpAuthStatus
 /**
@@ -5505,9 +3894,6 @@ toolsError?: (string | null)
 }
 /**
  * A template description for resources available on the server.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ResourceTemplate".
  */
 export interface ResourceTemplate {
 annotations?: unknown
@@ -5519,9 +3905,6 @@ uriTemplate: string
 }
 /**
  * A known resource that the server is capable of reading.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "Resource".
  */
 export interface Resource {
 _meta?: unknown
@@ -5536,9 +3919,6 @@ uri: string
 }
 /**
  * Presentation metadata advertised by an initialized MCP server.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "McpServerInfo".
  */
 export interface McpServerInfo {
 description?: (string | null)
@@ -5550,9 +3930,6 @@ websiteUrl?: (string | null)
 }
 /**
  * Definition for a tool the client can call.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "Tool".
  */
 export interface Tool {
 _meta?: unknown
@@ -5654,17 +4031,9 @@ type: ChatgptAuthTokensv2LoginAccountResponseType
 export interface AmazonBedrockv2LoginAccountResponse {
 type: AmazonBedrockv2LoginAccountResponseType
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "LogoutAccountResponse".
- */
 export interface LogoutAccountResponse {
 
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ManagedHooksRequirements".
- */
 export interface ManagedHooksRequirements {
 Interrupt?: ConfiguredHookMatcherGroup[]
 PermissionRequest: ConfiguredHookMatcherGroup[]
@@ -5683,82 +4052,42 @@ UserPromptSubmit: ConfiguredHookMatcherGroup[]
 managedDir?: (string | null)
 windowsManagedDir?: (string | null)
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "MarketplaceAddParams".
- */
 export interface MarketplaceAddParams {
 refName?: (string | null)
 source: string
 sparsePaths?: (string[] | null)
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "MarketplaceAddResponse".
- */
 export interface MarketplaceAddResponse {
 alreadyAdded: boolean
 installedRoot: AbsolutePathBuf
 marketplaceName: string
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "MarketplaceInterface".
- */
 export interface MarketplaceInterface {
 displayName?: (string | null)
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "MarketplaceLoadErrorInfo".
- */
 export interface MarketplaceLoadErrorInfo {
 marketplacePath: AbsolutePathBuf
 message: string
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "MarketplaceRemoveParams".
- */
 export interface MarketplaceRemoveParams {
 marketplaceName: string
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "MarketplaceRemoveResponse".
- */
 export interface MarketplaceRemoveResponse {
 installedRoot?: (AbsolutePathBuf | null)
 marketplaceName: string
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "MarketplaceUpgradeErrorInfo".
- */
 export interface MarketplaceUpgradeErrorInfo {
 marketplaceName: string
 message: string
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "MarketplaceUpgradeParams".
- */
 export interface MarketplaceUpgradeParams {
 marketplaceName?: (string | null)
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "MarketplaceUpgradeResponse".
- */
 export interface MarketplaceUpgradeResponse {
 errors: MarketplaceUpgradeErrorInfo[]
 selectedMarketplaces: string[]
 upgradedRoots: AbsolutePathBuf[]
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "McpResourceReadParams".
- */
 export interface McpResourceReadParams {
 /**
  * Additional MCP request metadata. Account and turn routing keys are reserved.
@@ -5779,10 +4108,6 @@ target?: (McpResourceReadTarget | null)
 threadId?: (string | null)
 uri: string
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "McpResourceReadTarget".
- */
 export interface McpResourceReadTarget {
 connectorId: string
 /**
@@ -5790,10 +4115,6 @@ connectorId: string
  */
 linkId: (string | null)
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "McpResourceReadResponse".
- */
 export interface McpResourceReadResponse {
 contents: ResourceContent[]
 /**
@@ -5801,26 +4122,14 @@ contents: ResourceContent[]
  */
 originCallId?: (string | null)
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "McpServerEventNotification".
- */
 export interface McpServerEventNotification {
 method: string
 params: unknown
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "McpServerEventStreamNotification".
- */
 export interface McpServerEventStreamNotification {
 notification: McpServerEventNotification
 subscriptionId: string
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "McpServerOauthLoginCompletedNotification".
- */
 export interface McpServerOauthLoginCompletedNotification {
 error?: (string | null)
 /**
@@ -5831,10 +4140,6 @@ name: string
 success: boolean
 threadId?: (string | null)
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "McpServerOauthLoginParams".
- */
 export interface McpServerOauthLoginParams {
 /**
  * Registration strategy for this login only; omission selects automatic discovery.
@@ -5845,10 +4150,6 @@ scopes?: (string[] | null)
 threadId?: (string | null)
 timeoutSecs?: (number | null)
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "McpServerOauthLoginResponse".
- */
 export interface McpServerOauthLoginResponse {
 authorizationUrl: string
 /**
@@ -5856,17 +4157,9 @@ authorizationUrl: string
  */
 loginId?: (string | null)
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "McpServerRefreshResponse".
- */
 export interface McpServerRefreshResponse {
 
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "McpServerStatusUpdatedNotification".
- */
 export interface McpServerStatusUpdatedNotification {
 error?: (string | null)
 failureReason?: (McpServerStartupFailureReason | null)
@@ -5874,10 +4167,6 @@ name: string
 status: McpServerStartupState
 threadId?: (string | null)
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "McpServerToolCallParams".
- */
 export interface McpServerToolCallParams {
 _meta?: unknown
 arguments?: unknown
@@ -5885,30 +4174,18 @@ server: string
 threadId: string
 tool: string
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "McpServerToolCallResponse".
- */
 export interface McpServerToolCallResponse {
 _meta?: unknown
 content: unknown[]
 isError?: (boolean | null)
 structuredContent?: unknown
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "McpToolCallProgressNotification".
- */
 export interface McpToolCallProgressNotification {
 itemId: string
 message: string
 threadId: string
 turnId: string
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "Model".
- */
 export interface Model {
 /**
  * Deprecated: use `serviceTiers` instead.
@@ -5945,18 +4222,11 @@ supportsPersonality?: boolean
 upgrade?: (string | null)
 upgradeInfo?: (ModelUpgradeInfo | null)
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ModelAvailabilityNux".
- */
 export interface ModelAvailabilityNux {
 message: string
 }
 /**
  * Caller-specific explicit access programs advertised by model discovery.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ModelAccessPrograms".
  */
 export interface ModelAccessPrograms {
 /**
@@ -5964,27 +4234,15 @@ export interface ModelAccessPrograms {
  */
 cyber: CyberAccessProgram[]
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ModelServiceTier".
- */
 export interface ModelServiceTier {
 description: string
 id: string
 name: string
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ReasoningEffortOption".
- */
 export interface ReasoningEffortOption {
 description: string
 reasoningEffort: ReasoningEffort
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ModelUpgradeInfo".
- */
 export interface ModelUpgradeInfo {
 migrationMarkdown?: (string | null)
 model: string
@@ -5995,10 +4253,6 @@ modelLink?: (string | null)
 retirementAt?: (number | null)
 upgradeCopy?: (string | null)
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ModelListParams".
- */
 export interface ModelListParams {
 /**
  * Opaque pagination cursor returned by a previous call.
@@ -6017,10 +4271,6 @@ limit?: (number | null)
  */
 modelProvider?: (string | null)
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ModelListResponse".
- */
 export interface ModelListResponse {
 data: Model[]
 /**
@@ -6028,25 +4278,13 @@ data: Model[]
  */
 nextCursor?: (string | null)
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ModelProviderCapabilitiesReadParams".
- */
 export interface ModelProviderCapabilitiesReadParams {
 
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ModelProviderCapabilitiesReadResponse".
- */
 export interface ModelProviderCapabilitiesReadResponse {
 imageGeneration: boolean
 webSearch: boolean
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ModelProviderConfigWriteParams".
- */
 export interface ModelProviderConfigWriteParams {
 settings: ProviderSettingsPatch
 }
@@ -6079,17 +4317,9 @@ projectId?: (string | null)
 providerId: GcpProviderId
 type: GcpProviderSettingsPatchType
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ModelProviderConfigWriteResponse".
- */
 export interface ModelProviderConfigWriteResponse {
 provider: ModelProviderSummary
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ModelProviderSummary".
- */
 export interface ModelProviderSummary {
 /**
  * Null when the endpoint is absent or cannot be safely displayed.
@@ -6138,26 +4368,14 @@ modelProvider: string
 requiredModelProvider: string
 type: ModelProviderPolicyConflictv2ModelProviderErrorType
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ModelProviderListParams".
- */
 export interface ModelProviderListParams {
 
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ModelProviderListResponse".
- */
 export interface ModelProviderListResponse {
 canChangeDefault: boolean
 data: ModelProviderSummary[]
 defaultProviderId: string
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ModelReroutedNotification".
- */
 export interface ModelReroutedNotification {
 fromModel: string
 reason: ModelRerouteReason
@@ -6165,10 +4383,6 @@ threadId: string
 toModel: string
 turnId: string
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ModelSafetyBufferingUpdatedNotification".
- */
 export interface ModelSafetyBufferingUpdatedNotification {
 fasterModel?: (string | null)
 model: string
@@ -6178,10 +4392,6 @@ threadId: string
 turnId: string
 useCases: string[]
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ModelVerificationNotification".
- */
 export interface ModelVerificationNotification {
 threadId: string
 turnId: string
@@ -6190,10 +4400,6 @@ verifications: ModelVerification[]
 export interface CustomMultiAgentMode {
 custom: string
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "NetworkRequirements".
- */
 export interface NetworkRequirements {
 allowLocalBinding?: (boolean | null)
 /**
@@ -6235,10 +4441,6 @@ unixSockets?: ({
 [k: string]: NetworkUnixSocketPermission
 } | null)
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "PermissionProfileListParams".
- */
 export interface PermissionProfileListParams {
 /**
  * Opaque pagination cursor returned by a previous call.
@@ -6253,10 +4455,6 @@ cwd?: (string | null)
  */
 limit?: (number | null)
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "PermissionProfileListResponse".
- */
 export interface PermissionProfileListResponse {
 data: PermissionProfileSummary[]
 /**
@@ -6264,10 +4462,6 @@ data: PermissionProfileSummary[]
  */
 nextCursor?: (string | null)
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "PermissionProfileSummary".
- */
 export interface PermissionProfileSummary {
 /**
  * Whether the effective requirements allow selecting this profile.
@@ -6284,9 +4478,6 @@ id: string
 }
 /**
  * EXPERIMENTAL - proposed plan streaming deltas for plan items. Clients should not assume concatenated deltas match the completed plan item content.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "PlanDeltaNotification".
  */
 export interface PlanDeltaNotification {
 delta: string
@@ -6294,10 +4485,6 @@ itemId: string
 threadId: string
 turnId: string
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "PluginDetail".
- */
 export interface PluginDetail {
 appTemplates: AppTemplateSummary[]
 apps: AppSummary[]
@@ -6315,18 +4502,10 @@ shareUrl?: (string | null)
 skills: SkillSummary[]
 summary: PluginSummary
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "PluginHookSummary".
- */
 export interface PluginHookSummary {
 eventName: HookEventName
 key: string
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "SkillSummary".
- */
 export interface SkillSummary {
 description: string
 enabled: boolean
@@ -6335,10 +4514,6 @@ name: string
 path?: (LegacyAppPathString | null)
 shortDescription?: (string | null)
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "SkillInterface".
- */
 export interface SkillInterface {
 brandColor?: (string | null)
 defaultPrompt?: (string | null)
@@ -6355,10 +4530,6 @@ iconSmall?: (AbsolutePathBuf | null)
 iconSmallUrl?: (string | null)
 shortDescription?: (string | null)
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ScheduledTaskSummary".
- */
 export interface ScheduledTaskSummary {
 key: string
 name: string
@@ -6383,10 +4554,6 @@ days: ScheduledTaskWeekday[]
 time: string
 type: WeeklyScheduledTaskScheduleType
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "PluginSummary".
- */
 export interface PluginSummary {
 authPolicy: PluginAuthPolicy
 /**
@@ -6432,10 +4599,6 @@ source: PluginSource
  */
 version?: (string | null)
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "PluginInterface".
- */
 export interface PluginInterface {
 brandColor?: (string | null)
 capabilities: string[]
@@ -6484,10 +4647,6 @@ shortDescription?: (string | null)
 termsOfServiceUrl?: (string | null)
 websiteUrl?: (string | null)
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "PluginShareContext".
- */
 export interface PluginShareContext {
 canPublishToWorkspace?: (boolean | null)
 creatorAccountUserId?: (string | null)
@@ -6501,10 +4660,6 @@ remoteVersion?: (string | null)
 sharePrincipals?: (PluginSharePrincipal[] | null)
 shareUrl?: (string | null)
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "PluginSharePrincipal".
- */
 export interface PluginSharePrincipal {
 name: string
 principalId: string
@@ -6540,10 +4695,6 @@ version?: (string | null)
 export interface RemotePluginSource {
 type: RemotePluginSourceType
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "PluginInstallParams".
- */
 export interface PluginInstallParams {
 /**
  * Client-generated identifier used to correlate one installation attempt.
@@ -6553,18 +4704,10 @@ marketplacePath?: (AbsolutePathBuf | null)
 pluginName: string
 remoteMarketplaceName?: (string | null)
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "PluginInstallResponse".
- */
 export interface PluginInstallResponse {
 appsNeedingAuth: AppSummary[]
 authPolicy: PluginAuthPolicy
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "PluginInstalledParams".
- */
 export interface PluginInstalledParams {
 /**
  * Optional working directories used to discover repo marketplaces.
@@ -6575,18 +4718,10 @@ cwds?: (AbsolutePathBuf[] | null)
  */
 installSuggestionPluginNames?: (string[] | null)
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "PluginInstalledResponse".
- */
 export interface PluginInstalledResponse {
 marketplaceLoadErrors?: MarketplaceLoadErrorInfo[]
 marketplaces: PluginMarketplaceEntry[]
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "PluginMarketplaceEntry".
- */
 export interface PluginMarketplaceEntry {
 interface?: (MarketplaceInterface | null)
 name: string
@@ -6596,10 +4731,6 @@ name: string
 path?: (AbsolutePathBuf | null)
 plugins: PluginSummary[]
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "PluginListParams".
- */
 export interface PluginListParams {
 /**
  * Optional working directories used to discover repo marketplaces. When omitted, only home-scoped marketplaces and the official curated marketplace are considered.
@@ -6614,36 +4745,21 @@ forceRefetch?: boolean
  */
 marketplaceKinds?: (PluginListMarketplaceKind[] | null)
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "PluginListResponse".
- */
 export interface PluginListResponse {
 featuredPluginIds?: string[]
 marketplaceLoadErrors?: MarketplaceLoadErrorInfo[]
 marketplaces: PluginMarketplaceEntry[]
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "PluginReadParams".
- */
 export interface PluginReadParams {
 marketplacePath?: (AbsolutePathBuf | null)
 pluginName: string
 remoteMarketplaceName?: (string | null)
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "PluginReadResponse".
- */
 export interface PluginReadResponse {
 plugin: PluginDetail
 }
 /**
  * Runtime categories affected by this change, not just capabilities currently present. Flags describe declarations before runtime policy filtering. Updates OR the old and new bundle flags; enablement changes and cached reinstalls use the cached bundle; removals retain the old bundle's flags.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "PluginReconcileChangedPlugin".
  */
 export interface PluginReconcileChangedPlugin {
 hasApps: boolean
@@ -6658,10 +4774,6 @@ hasSkills: boolean
  */
 id: string
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "PluginReconcileParams".
- */
 export interface PluginReconcileParams {
 /**
  * Optional client-provided reason recorded with the reconciliation attempt.
@@ -6670,9 +4782,6 @@ reason?: (string | null)
 }
 /**
  * Bundle and installed-state changes observed by this pass, not a runtime-readiness acknowledgement or a cumulative diff since the client's last request. Other metadata-only changes are not listed.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "PluginReconcileResponse".
  */
 export interface PluginReconcileResponse {
 /**
@@ -6688,26 +4797,14 @@ failedMaterializationRemotePluginIds: string[]
  */
 failedRemotePluginIds: string[]
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "PluginSearchResult".
- */
 export interface PluginSearchResult {
 marketplaceName: string
 marketplacePath?: (AbsolutePathBuf | null)
 plugin: PluginSummary
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "PluginShareCheckoutParams".
- */
 export interface PluginShareCheckoutParams {
 remotePluginId: string
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "PluginShareCheckoutResponse".
- */
 export interface PluginShareCheckoutResponse {
 marketplaceName: string
 marketplacePath: AbsolutePathBuf
@@ -6717,122 +4814,63 @@ pluginPath: AbsolutePathBuf
 remotePluginId: string
 remoteVersion?: (string | null)
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "PluginShareDeleteParams".
- */
 export interface PluginShareDeleteParams {
 remotePluginId: string
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "PluginShareDeleteResponse".
- */
 export interface PluginShareDeleteResponse {
 
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "PluginShareListItem".
- */
 export interface PluginShareListItem {
 localPluginPath?: (AbsolutePathBuf | null)
 plugin: PluginSummary
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "PluginShareListParams".
- */
 export interface PluginShareListParams {
 
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "PluginShareListResponse".
- */
 export interface PluginShareListResponse {
 data: PluginShareListItem[]
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "PluginShareSaveParams".
- */
 export interface PluginShareSaveParams {
 discoverability?: (PluginShareDiscoverability | null)
 pluginPath: AbsolutePathBuf
 remotePluginId?: (string | null)
 shareTargets?: (PluginShareTarget[] | null)
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "PluginShareTarget".
- */
 export interface PluginShareTarget {
 principalId: string
 principalType: PluginSharePrincipalType
 role: PluginShareTargetRole
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "PluginShareSaveResponse".
- */
 export interface PluginShareSaveResponse {
 canPublishToWorkspace?: (boolean | null)
 remotePluginId: string
 shareUrl: string
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "PluginShareUpdateTargetsParams".
- */
 export interface PluginShareUpdateTargetsParams {
 discoverability: PluginShareUpdateDiscoverability
 remotePluginId: string
 shareTargets: PluginShareTarget[]
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "PluginShareUpdateTargetsResponse".
- */
 export interface PluginShareUpdateTargetsResponse {
 discoverability: PluginShareDiscoverability
 principals: PluginSharePrincipal[]
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "PluginSkillReadParams".
- */
 export interface PluginSkillReadParams {
 remoteMarketplaceName: string
 remotePluginId: string
 skillName: string
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "PluginSkillReadResponse".
- */
 export interface PluginSkillReadResponse {
 contents?: (string | null)
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "PluginUninstallParams".
- */
 export interface PluginUninstallParams {
 pluginId: string
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "PluginUninstallResponse".
- */
 export interface PluginUninstallResponse {
 
 }
 /**
  * Final process exit notification for `process/spawn`.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ProcessExitedNotification".
  */
 export interface ProcessExitedNotification {
 /**
@@ -6874,9 +4912,6 @@ stdoutCapReached: boolean
 }
 /**
  * Base64-encoded output chunk emitted for a streaming `process/spawn` request.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ProcessOutputDeltaNotification".
  */
 export interface ProcessOutputDeltaNotification {
 /**
@@ -6898,9 +4933,6 @@ stream: ProcessOutputStream
 }
 /**
  * PTY size in character cells for `process/spawn` PTY sessions.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ProcessTerminalSize".
  */
 export interface ProcessTerminalSize {
 /**
@@ -6912,10 +4944,6 @@ cols: number
  */
 rows: number
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "Project".
- */
 export interface Project {
 createdAt: number
 id: string
@@ -6931,25 +4959,13 @@ recencyAt?: (number | null)
 roots: ProjectRoot[]
 updatedAt: number
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ProjectRoot".
- */
 export interface ProjectRoot {
 path: AbsolutePathBuf
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ProjectChangedNotification".
- */
 export interface ProjectChangedNotification {
 changeType: ProjectChangeType
 projectId: string
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "QueuedSubmission".
- */
 export interface QueuedSubmission {
 clientUserMessageId: string
 id: string
@@ -6963,9 +4979,6 @@ responsesapiClientMetadata?: ({
 }
 /**
  * Internal-only notification containing the exact usage from one upstream Responses API completion.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "RawResponseCompletedNotification".
  */
 export interface RawResponseCompletedNotification {
 responseId: string
@@ -6974,10 +4987,6 @@ turnId: string
 usage?: (TokenUsageBreakdown | null)
 usageMetadata?: (ResponseUsageMetadata | null)
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "TokenUsageBreakdown".
- */
 export interface TokenUsageBreakdown {
 cacheWriteInputTokens?: number
 cachedInputTokens: number
@@ -6988,18 +4997,11 @@ totalTokens: number
 }
 /**
  * Usage metadata reported for one upstream response.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ResponseUsageMetadata".
  */
 export interface ResponseUsageMetadata {
 amount?: (string | null)
 metadata?: unknown
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "RawResponseItemCompletedNotification".
- */
 export interface RawResponseItemCompletedNotification {
 item: ResponseItem
 threadId: string
@@ -7182,10 +5184,6 @@ type: ContextCompactionResponseItemType
 export interface OtherResponseItem {
 type: OtherResponseItemType
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "RealtimeVoicesList".
- */
 export interface RealtimeVoicesList {
 defaultV1: RealtimeVoice
 defaultV2: RealtimeVoice
@@ -7193,20 +5191,12 @@ v1: RealtimeVoice[]
 v2: RealtimeVoice[]
 v3?: RealtimeVoice[]
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ReasoningSummaryPartAddedNotification".
- */
 export interface ReasoningSummaryPartAddedNotification {
 itemId: string
 summaryIndex: number
 threadId: string
 turnId: string
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ReasoningSummaryTextDeltaNotification".
- */
 export interface ReasoningSummaryTextDeltaNotification {
 delta: string
 itemId: string
@@ -7214,10 +5204,6 @@ summaryIndex: number
 threadId: string
 turnId: string
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ReasoningTextDeltaNotification".
- */
 export interface ReasoningTextDeltaNotification {
 contentIndex: number
 delta: string
@@ -7225,25 +5211,14 @@ itemId: string
 threadId: string
 turnId: string
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "RemoteControlDisableParams".
- */
 export interface RemoteControlDisableParams {
 ephemeral?: boolean
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "RemoteControlEnableParams".
- */
 export interface RemoteControlEnableParams {
 ephemeral?: boolean
 }
 /**
  * Current remote-control connection status and remote identity exposed to clients.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "RemoteControlStatusChangedNotification".
  */
 export interface RemoteControlStatusChangedNotification {
 environmentId?: (string | null)
@@ -7251,10 +5226,6 @@ installationId: string
 serverName: string
 status: RemoteControlConnectionStatus
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ReviewStartParams".
- */
 export interface ReviewStartParams {
 /**
  * Reviews run inline on the supplied thread. Omit this field or pass `inline`. To review on a separate thread, start a thread first and use its id.
@@ -7294,10 +5265,6 @@ export interface CustomReviewTarget {
 instructions: string
 type: CustomReviewTargetType
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ReviewStartResponse".
- */
 export interface ReviewStartResponse {
 /**
  * The thread id supplied to `review/start`.
@@ -7305,10 +5272,6 @@ export interface ReviewStartResponse {
 reviewThreadId: string
 turn: Turn
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "Turn".
- */
 export interface Turn {
 /**
  * Unix timestamp (in seconds) when the turn completed.
@@ -7346,9 +5309,6 @@ status: TurnStatus
 }
 /**
  * A user-selected root that can expose one or more runtime capabilities.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "SelectedCapabilityRoot".
  */
 export interface SelectedCapabilityRoot {
 /**
@@ -7360,41 +5320,21 @@ id: string
  */
 location: CapabilityRootLocation
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "SendAddCreditsNudgeEmailParams".
- */
 export interface SendAddCreditsNudgeEmailParams {
 creditType: AddCreditsNudgeCreditType
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "SendAddCreditsNudgeEmailResponse".
- */
 export interface SendAddCreditsNudgeEmailResponse {
 status: AddCreditsNudgeEmailStatus
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ServerDiagnosticsGauge".
- */
 export interface ServerDiagnosticsGauge {
 name: string
 value: number
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ServerDiagnosticsProcess".
- */
 export interface ServerDiagnosticsProcess {
 id: number
 physicalFootprintBytes?: (number | null)
 residentMemoryBytes?: (number | null)
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ServerRequestResolvedNotification".
- */
 export interface ServerRequestResolvedNotification {
 requestId: RequestId
 threadId: string
@@ -7417,17 +5357,9 @@ parent_thread_id: ThreadId
 export interface OtherSubAgentSource {
 other: string
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "SkillDependencies".
- */
 export interface SkillDependencies {
 tools: SkillToolDependency[]
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "SkillToolDependency".
- */
 export interface SkillToolDependency {
 command?: (string | null)
 description?: (string | null)
@@ -7436,18 +5368,10 @@ type: string
 url?: (string | null)
 value: string
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "SkillErrorInfo".
- */
 export interface SkillErrorInfo {
 message: string
 path: string
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "SkillMetadata".
- */
 export interface SkillMetadata {
 dependencies?: (SkillDependencies | null)
 description: string
@@ -7469,17 +5393,10 @@ shortDescription?: (string | null)
  * Notification emitted when watched local skill files change.
  * 
  * Treat this as an invalidation signal and re-run `skills/list` with the client's current parameters when refreshed skill metadata is needed.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "SkillsChangedNotification".
  */
 export interface SkillsChangedNotification {
 
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "SkillsConfigWriteParams".
- */
 export interface SkillsConfigWriteParams {
 enabled: boolean
 /**
@@ -7491,40 +5408,20 @@ name?: (string | null)
  */
 path?: (AbsolutePathBuf | null)
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "SkillsConfigWriteResponse".
- */
 export interface SkillsConfigWriteResponse {
 effectiveEnabled: boolean
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "SkillsExtraRootsSetParams".
- */
 export interface SkillsExtraRootsSetParams {
 extraRoots: AbsolutePathBuf[]
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "SkillsExtraRootsSetResponse".
- */
 export interface SkillsExtraRootsSetResponse {
 
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "SkillsListEntry".
- */
 export interface SkillsListEntry {
 cwd: string
 errors: SkillErrorInfo[]
 skills: SkillMetadata[]
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "SkillsListParams".
- */
 export interface SkillsListParams {
 /**
  * When empty, defaults to the current session working directory.
@@ -7535,17 +5432,9 @@ cwds?: string[]
  */
 forceReload?: boolean
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "SkillsListResponse".
- */
 export interface SkillsListResponse {
 data: SkillsListEntry[]
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "StrictReviewRequiredNotification".
- */
 export interface StrictReviewRequiredNotification {
 /**
  * Unix timestamp (in milliseconds) when this review started.
@@ -7554,10 +5443,6 @@ startedAtMs: number
 threadId: string
 turnId: string
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "TerminalInteractionNotification".
- */
 export interface TerminalInteractionNotification {
 itemId: string
 processId: string
@@ -7565,10 +5450,6 @@ stdin: string
 threadId: string
 turnId: string
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "Thread".
- */
 export interface Thread {
 /**
  * Optional random unique nickname assigned to an AgentControl-spawned sub-agent.
@@ -7685,9 +5566,6 @@ updatedAt: number
 }
 /**
  * An independently persisted, user-visible thread section.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ThreadSection".
  */
 export interface ThreadSection {
 /**
@@ -7705,9 +5583,6 @@ name: string
 }
 /**
  * Extensible visual presentation for a custom thread section.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ThreadSectionAppearance".
  */
 export interface ThreadSectionAppearance {
 color?: (string | null)
@@ -7726,10 +5601,6 @@ export interface ActiveThreadStatus {
 activeFlags: ThreadActiveFlag[]
 type: ActiveThreadStatusType
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ThreadApproveGuardianDeniedActionParams".
- */
 export interface ThreadApproveGuardianDeniedActionParams {
 /**
  * Serialized `codex_protocol::protocol::GuardianAssessmentEvent`.
@@ -7739,39 +5610,20 @@ event: {
 }
 threadId: string
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ThreadApproveGuardianDeniedActionResponse".
- */
 export interface ThreadApproveGuardianDeniedActionResponse {
 
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ThreadArchiveParams".
- */
 export interface ThreadArchiveParams {
 threadId: string
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ThreadArchiveResponse".
- */
 export interface ThreadArchiveResponse {
 
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ThreadArchivedNotification".
- */
 export interface ThreadArchivedNotification {
 threadId: string
 }
 /**
  * An independently persisted attachment associated with a thread.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ThreadAttachment".
  */
 export interface ThreadAttachment {
 attachmentType: string
@@ -7782,9 +5634,6 @@ payload: unknown
 }
 /**
  * Parameters for creating or locating an attachment on its owning thread.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ThreadAttachmentAddParams".
  */
 export interface ThreadAttachmentAddParams {
 attachmentType: string
@@ -7794,9 +5643,6 @@ threadId: string
 }
 /**
  * The created or existing attachment.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ThreadAttachmentAddResponse".
  */
 export interface ThreadAttachmentAddResponse {
 attachment: ThreadAttachment
@@ -7804,9 +5650,6 @@ outcome: ThreadAttachmentAddOutcome
 }
 /**
  * Parameters for listing attachments from one thread.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ThreadAttachmentListParams".
  */
 export interface ThreadAttachmentListParams {
 cursor?: (string | null)
@@ -7815,9 +5658,6 @@ threadId: string
 }
 /**
  * One page of attachments associated with the requested thread.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ThreadAttachmentListResponse".
  */
 export interface ThreadAttachmentListResponse {
 data: ThreadAttachment[]
@@ -7825,9 +5665,6 @@ nextCursor?: (string | null)
 }
 /**
  * A thread that currently owns an attachment with the requested identity.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ThreadAttachmentOwner".
  */
 export interface ThreadAttachmentOwner {
 /**
@@ -7838,9 +5675,6 @@ threadId: string
 }
 /**
  * Parameters for reverse lookup by attachment identity within this server's store.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ThreadAttachmentOwnerListParams".
  */
 export interface ThreadAttachmentOwnerListParams {
 /**
@@ -7854,9 +5688,6 @@ limit?: (number | null)
 }
 /**
  * One page of matching owners, including threads without their own user messages.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ThreadAttachmentOwnerListResponse".
  */
 export interface ThreadAttachmentOwnerListResponse {
 data: ThreadAttachmentOwner[]
@@ -7864,9 +5695,6 @@ nextCursor?: (string | null)
 }
 /**
  * Parameters for deleting an attachment by its stable thread-local identity.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ThreadAttachmentRemoveParams".
  */
 export interface ThreadAttachmentRemoveParams {
 attachmentType: string
@@ -7875,18 +5703,12 @@ threadId: string
 }
 /**
  * Successful deletion does not return additional attachment data.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ThreadAttachmentRemoveResponse".
  */
 export interface ThreadAttachmentRemoveResponse {
 
 }
 /**
  * Notification published after a thread attachment is created or deleted.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ThreadAttachmentUpdatedNotification".
  */
 export interface ThreadAttachmentUpdatedNotification {
 attachmentId: string
@@ -7895,53 +5717,26 @@ identityKey: string
 operation: ThreadAttachmentOperation
 threadId: string
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ThreadClosedNotification".
- */
 export interface ThreadClosedNotification {
 threadId: string
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ThreadCompactStartParams".
- */
 export interface ThreadCompactStartParams {
 threadId: string
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ThreadCompactStartResponse".
- */
 export interface ThreadCompactStartResponse {
 
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ThreadDeleteParams".
- */
 export interface ThreadDeleteParams {
 threadId: string
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ThreadDeleteResponse".
- */
 export interface ThreadDeleteResponse {
 
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ThreadDeletedNotification".
- */
 export interface ThreadDeletedNotification {
 threadId: string
 }
 /**
  * An environment selected by a loaded thread, independent of connection status.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ThreadEnvironment".
  */
 export interface ThreadEnvironment {
 cwd: LegacyAppPathString
@@ -7950,9 +5745,6 @@ runtimeWorkspaceRoots: LegacyAppPathString[]
 }
 /**
  * Extra app-server data for a thread.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ThreadExtra".
  */
 export interface ThreadExtra {
 
@@ -7963,9 +5755,6 @@ export interface ThreadExtra {
  * If using a non-empty path, the thread_id param will be ignored. Empty string path values are treated as absent.
  * 
  * Prefer using thread_id whenever possible.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ThreadForkParams".
  */
 export interface ThreadForkParams {
 approvalPolicy?: (AskForApproval | null)
@@ -8003,10 +5792,6 @@ threadId: string
  */
 threadSource?: (ThreadSource | null)
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ThreadForkResponse".
- */
 export interface ThreadForkResponse {
 approvalPolicy: AskForApproval
 /**
@@ -8032,10 +5817,6 @@ sandbox: SandboxPolicy
 serviceTier?: (string | null)
 thread: Thread
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ThreadGoal".
- */
 export interface ThreadGoal {
 createdAt: number
 objective: string
@@ -8046,10 +5827,6 @@ tokenBudget?: (number | null)
 tokensUsed: number
 updatedAt: number
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ThreadGoalClearParams".
- */
 export interface ThreadGoalClearParams {
 /**
  * Missing provenance does not supply user authorization.
@@ -8057,38 +5834,18 @@ export interface ThreadGoalClearParams {
 origin?: (ThreadGoalMutationOrigin | null)
 threadId: string
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ThreadGoalClearResponse".
- */
 export interface ThreadGoalClearResponse {
 cleared: boolean
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ThreadGoalClearedNotification".
- */
 export interface ThreadGoalClearedNotification {
 threadId: string
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ThreadGoalGetParams".
- */
 export interface ThreadGoalGetParams {
 threadId: string
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ThreadGoalGetResponse".
- */
 export interface ThreadGoalGetResponse {
 goal?: (ThreadGoal | null)
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ThreadGoalSetParams".
- */
 export interface ThreadGoalSetParams {
 objective?: (string | null)
 /**
@@ -8099,26 +5856,14 @@ status?: (ThreadGoalStatus | null)
 threadId: string
 tokenBudget?: (number | null)
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ThreadGoalSetResponse".
- */
 export interface ThreadGoalSetResponse {
 goal: ThreadGoal
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ThreadGoalUpdatedNotification".
- */
 export interface ThreadGoalUpdatedNotification {
 goal: ThreadGoal
 threadId: string
 turnId?: (string | null)
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ThreadInjectItemsParams".
- */
 export interface ThreadInjectItemsParams {
 /**
  * Raw Responses API items to append to the thread's model-visible history.
@@ -8126,17 +5871,9 @@ export interface ThreadInjectItemsParams {
 items: unknown[]
 threadId: string
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ThreadInjectItemsResponse".
- */
 export interface ThreadInjectItemsResponse {
 
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ThreadItemEntry".
- */
 export interface ThreadItemEntry {
 /**
  * Unix timestamp (milliseconds) when the item completed, if recorded by the producer.
@@ -8152,10 +5889,6 @@ startedAtMs?: (number | null)
  */
 turnId: string
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ThreadItemOutputDeferral".
- */
 export interface ThreadItemOutputDeferral {
 
 }
@@ -8163,10 +5896,6 @@ export interface ItemThreadItemsListAnchor {
 itemId: string
 type: ItemThreadItemsListAnchorType
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ThreadItemsListParams".
- */
 export interface ThreadItemsListParams {
 /**
  * Opaque continuation cursor or an exclusive item anchor in the requested visible turn. An item anchor requires a non-empty `turnId`; ascending (the default) returns items after it, and descending returns items before it. Continue with the returned string cursor.
@@ -8190,10 +5919,6 @@ threadId: string
  */
 turnId?: (string | null)
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ThreadItemsListResponse".
- */
 export interface ThreadItemsListResponse {
 /**
  * Opaque cursor to pass as `cursor` when reversing `sortDirection`. This is only populated when the page contains at least one item.
@@ -8205,10 +5930,6 @@ data: ThreadItemEntry[]
  */
 nextCursor?: (string | null)
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ThreadListParams".
- */
 export interface ThreadListParams {
 /**
  * Optional archived filter; when set to true, only archived threads are returned. If false or null, only non-archived threads are returned.
@@ -8267,10 +5988,6 @@ sourceKinds?: (ThreadSourceKind[] | null)
  */
 useStateDbOnly?: boolean
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ThreadListResponse".
- */
 export interface ThreadListResponse {
 /**
  * Opaque cursor to pass as `cursor` when reversing `sortDirection`. This is only populated when the page contains at least one thread. Use it with the opposite `sortDirection`; for timestamp sorts it anchors at the start of the page timestamp so same-second updates are not skipped.
@@ -8282,10 +5999,6 @@ data: Thread[]
  */
 nextCursor?: (string | null)
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ThreadLoadedListParams".
- */
 export interface ThreadLoadedListParams {
 /**
  * Opaque pagination cursor returned by a previous call.
@@ -8296,10 +6009,6 @@ cursor?: (string | null)
  */
 limit?: (number | null)
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ThreadLoadedListResponse".
- */
 export interface ThreadLoadedListResponse {
 /**
  * Thread ids for sessions currently loaded in memory.
@@ -8310,10 +6019,6 @@ data: string[]
  */
 nextCursor?: (string | null)
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ThreadMetadataGitInfoUpdateParams".
- */
 export interface ThreadMetadataGitInfoUpdateParams {
 /**
  * Omit to leave the stored branch unchanged, set to `null` to clear it, or provide a non-empty string to replace it.
@@ -8328,10 +6033,6 @@ originUrl?: (string | null)
  */
 sha?: (string | null)
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ThreadMetadataUpdateParams".
- */
 export interface ThreadMetadataUpdateParams {
 /**
  * Patch the stored Git metadata for this thread. Omit a field to leave it unchanged, set it to `null` to clear it, or provide a string to replace the stored value.
@@ -8339,17 +6040,9 @@ export interface ThreadMetadataUpdateParams {
 gitInfo?: (ThreadMetadataGitInfoUpdateParams | null)
 threadId: string
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ThreadMetadataUpdateResponse".
- */
 export interface ThreadMetadataUpdateResponse {
 thread: Thread
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ThreadNameUpdatedNotification".
- */
 export interface ThreadNameUpdatedNotification {
 threadId: string
 threadName?: (string | null)
@@ -8361,34 +6054,18 @@ type: CompletedThreadPredictionResultType
 export interface FailedThreadPredictionResult {
 type: FailedThreadPredictionResultType
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ThreadPredictionUpdatedNotification".
- */
 export interface ThreadPredictionUpdatedNotification {
 result: ThreadPredictionResult
 sourceTurnId: string
 threadId: string
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ThreadProjectUpdatedNotification".
- */
 export interface ThreadProjectUpdatedNotification {
 projectId: (string | null)
 threadId: string
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ThreadQueueChangedNotification".
- */
 export interface ThreadQueueChangedNotification {
 threadId: string
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ThreadReadParams".
- */
 export interface ThreadReadParams {
 /**
  * When true, include turns and their items from rollout history. Full-history hydration is deprecated for paginated threads; prefer a metadata-only read and page with `thread/turns/list` and `thread/items/list`.
@@ -8396,18 +6073,11 @@ export interface ThreadReadParams {
 includeTurns?: boolean
 threadId: string
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ThreadReadResponse".
- */
 export interface ThreadReadResponse {
 thread: Thread
 }
 /**
  * The first unread position in a durable local thread. A null position means read. The opaque revision guards edits against activity or marks the caller has not seen.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ThreadReadState".
  */
 export interface ThreadReadState {
 firstUnread?: (ThreadUnreadPosition | null)
@@ -8426,10 +6096,6 @@ export interface TurnThreadUnreadPosition {
 turnId: string
 type: TurnThreadUnreadPositionType
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ThreadReadStateChangedNotification".
- */
 export interface ThreadReadStateChangedNotification {
 readState: ThreadReadState
 threadId: string
@@ -8442,9 +6108,6 @@ type: UnreadThreadReadStateOperationType
 }
 /**
  * EXPERIMENTAL - thread realtime audio chunk.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ThreadRealtimeAudioChunk".
  */
 export interface ThreadRealtimeAudioChunk {
 data: string
@@ -8465,9 +6128,6 @@ type: InlineVisualizationThreadRealtimeBemItemPresentationType
 }
 /**
  * EXPERIMENTAL - emitted when thread realtime transport closes.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ThreadRealtimeClosedNotification".
  */
 export interface ThreadRealtimeClosedNotification {
 reason?: (string | null)
@@ -8475,9 +6135,6 @@ threadId: string
 }
 /**
  * EXPERIMENTAL - emitted when thread realtime encounters an error.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ThreadRealtimeErrorNotification".
  */
 export interface ThreadRealtimeErrorNotification {
 message: string
@@ -8485,9 +6142,6 @@ threadId: string
 }
 /**
  * EXPERIMENTAL - role-bearing text item included when a realtime V3 session starts.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ThreadRealtimeInitialItem".
  */
 export interface ThreadRealtimeInitialItem {
 role: ConversationTextRole
@@ -8513,9 +6167,6 @@ type: RealtimeSessionClosedThreadRealtimeItemType
 }
 /**
  * EXPERIMENTAL - raw non-audio thread realtime item emitted by the backend.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ThreadRealtimeItemAddedNotification".
  */
 export interface ThreadRealtimeItemAddedNotification {
 item: unknown
@@ -8523,9 +6174,6 @@ threadId: string
 }
 /**
  * EXPERIMENTAL - a realtime timeline item published after canonical commit.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ThreadRealtimeItemCompletedNotification".
  */
 export interface ThreadRealtimeItemCompletedNotification {
 item: ThreadRealtimeItem
@@ -8533,9 +6181,6 @@ threadId: string
 }
 /**
  * EXPERIMENTAL - a realtime timeline item started before its content streams.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ThreadRealtimeItemStartedNotification".
  */
 export interface ThreadRealtimeItemStartedNotification {
 item: ThreadRealtimeItem
@@ -8543,9 +6188,6 @@ threadId: string
 }
 /**
  * EXPERIMENTAL - text appended to an active realtime transcript item.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ThreadRealtimeItemTranscriptDeltaNotification".
  */
 export interface ThreadRealtimeItemTranscriptDeltaNotification {
 delta: string
@@ -8554,9 +6196,6 @@ threadId: string
 }
 /**
  * EXPERIMENTAL - streamed output audio emitted by thread realtime.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ThreadRealtimeOutputAudioDeltaNotification".
  */
 export interface ThreadRealtimeOutputAudioDeltaNotification {
 audio: ThreadRealtimeAudioChunk
@@ -8564,9 +6203,6 @@ threadId: string
 }
 /**
  * EXPERIMENTAL - emitted with the remote SDP for a WebRTC realtime session.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ThreadRealtimeSdpNotification".
  */
 export interface ThreadRealtimeSdpNotification {
 sdp: string
@@ -8591,9 +6227,6 @@ type: ExistingCallThreadRealtimeStartTransportType
 }
 /**
  * EXPERIMENTAL - emitted when thread realtime startup is accepted.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ThreadRealtimeStartedNotification".
  */
 export interface ThreadRealtimeStartedNotification {
 realtimeSessionId?: (string | null)
@@ -8602,9 +6235,6 @@ version: RealtimeConversationVersion
 }
 /**
  * EXPERIMENTAL - flat transcript delta emitted whenever realtime transcript text changes.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ThreadRealtimeTranscriptDeltaNotification".
  */
 export interface ThreadRealtimeTranscriptDeltaNotification {
 /**
@@ -8616,9 +6246,6 @@ threadId: string
 }
 /**
  * EXPERIMENTAL - final transcript text emitted when realtime completes a transcript part.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ThreadRealtimeTranscriptDoneNotification".
  */
 export interface ThreadRealtimeTranscriptDoneNotification {
 role: string
@@ -8628,10 +6255,6 @@ role: string
 text: string
 threadId: string
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ThreadResumeInitialTurnsPageParams".
- */
 export interface ThreadResumeInitialTurnsPageParams {
 /**
  * How much item detail to include for each returned turn; defaults to summary.
@@ -8654,9 +6277,6 @@ sortDirection?: (SortDirection | null)
  * If thread_id identifies a running thread, app-server rejoins that thread and treats a non-empty path as a consistency check against the active rollout path. Empty string path values are treated as absent.
  * 
  * Prefer using thread_id whenever possible.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ThreadResumeParams".
  */
 export interface ThreadResumeParams {
 approvalPolicy?: (AskForApproval | null)
@@ -8687,10 +6307,6 @@ sandbox?: (SandboxMode | null)
 serviceTier?: (string | null)
 threadId: string
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ThreadResumeResponse".
- */
 export interface ThreadResumeResponse {
 approvalPolicy: AskForApproval
 /**
@@ -8736,9 +6352,6 @@ turnsBackwardsCursor?: (string | null)
  * Replace a paginated thread's durable history with the prefix before one turn.
  * 
  * This only changes persisted conversation history. It does not revert local file changes.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ThreadRevertParams".
  */
 export interface ThreadRevertParams {
 /**
@@ -8747,10 +6360,6 @@ export interface ThreadRevertParams {
 beforeTurnId: string
 threadId: string
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ThreadRevertResponse".
- */
 export interface ThreadRevertResponse {
 /**
  * Opaque cursor for hydrating paginated items backwards.
@@ -8769,26 +6378,15 @@ thread: Thread
  */
 turnsBackwardsCursor?: (string | null)
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ThreadRevertedNotification".
- */
 export interface ThreadRevertedNotification {
 threadId: string
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ThreadSearchResult".
- */
 export interface ThreadSearchResult {
 snippet: string
 thread: Thread
 }
 /**
  * Broadcast after a successful move into, within, or out of a section.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ThreadSectionChangedNotification".
  */
 export interface ThreadSectionChangedNotification {
 /**
@@ -8799,9 +6397,6 @@ threadId: string
 }
 /**
  * Parameters for creating an independently persisted thread section.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ThreadSectionCreateParams".
  */
 export interface ThreadSectionCreateParams {
 appearance?: (ThreadSectionAppearance | null)
@@ -8812,18 +6407,12 @@ name: string
 }
 /**
  * The independently persisted section created by the server.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ThreadSectionCreateResponse".
  */
 export interface ThreadSectionCreateResponse {
 section: ThreadSection
 }
 /**
  * Parameters for deleting an independently persisted thread section.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ThreadSectionDeleteParams".
  */
 export interface ThreadSectionDeleteParams {
 /**
@@ -8833,18 +6422,12 @@ sectionId: string
 }
 /**
  * Successful deletion does not return additional section data.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ThreadSectionDeleteResponse".
  */
 export interface ThreadSectionDeleteResponse {
 
 }
 /**
  * Parameters for listing independently persisted thread sections.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ThreadSectionListParams".
  */
 export interface ThreadSectionListParams {
 /**
@@ -8858,9 +6441,6 @@ limit?: (number | null)
 }
 /**
  * One page of independently persisted thread sections.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ThreadSectionListResponse".
  */
 export interface ThreadSectionListResponse {
 data: ThreadSection[]
@@ -8871,9 +6451,6 @@ nextCursor?: (string | null)
 }
 /**
  * Parameters for moving a thread within a server-owned section ordering.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ThreadSectionMoveParams".
  */
 export interface ThreadSectionMoveParams {
 /**
@@ -8889,18 +6466,11 @@ sectionId: (string | null)
  */
 threadId: string
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ThreadSectionMoveResponse".
- */
 export interface ThreadSectionMoveResponse {
 
 }
 /**
  * Parameters for updating an independently persisted thread section.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ThreadSectionUpdateParams".
  */
 export interface ThreadSectionUpdateParams {
 /**
@@ -8918,32 +6488,17 @@ sectionId: string
 }
 /**
  * The independently persisted section after its name is updated.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ThreadSectionUpdateResponse".
  */
 export interface ThreadSectionUpdateResponse {
 section: ThreadSection
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ThreadSetNameParams".
- */
 export interface ThreadSetNameParams {
 name: string
 threadId: string
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ThreadSetNameResponse".
- */
 export interface ThreadSetNameResponse {
 
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ThreadSettings".
- */
 export interface ThreadSettings {
 activePermissionProfile?: (ActivePermissionProfile | null)
 approvalPolicy: AskForApproval
@@ -8965,18 +6520,10 @@ sandboxPolicy: SandboxPolicy
 serviceTier?: (string | null)
 summary?: (ReasoningSummary | null)
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ThreadSettingsUpdatedNotification".
- */
 export interface ThreadSettingsUpdatedNotification {
 threadId: string
 threadSettings: ThreadSettings
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ThreadShellCommandParams".
- */
 export interface ThreadShellCommandParams {
 /**
  * Shell command string evaluated by the thread's configured shell. Unlike `command/exec`, this intentionally preserves shell syntax such as pipes, redirects, and quoting. This runs unsandboxed with full access rather than inheriting the thread sandbox policy.
@@ -8988,17 +6535,9 @@ threadId: string
  */
 timeoutMs?: (number | null)
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ThreadShellCommandResponse".
- */
 export interface ThreadShellCommandResponse {
 
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ThreadStartParams".
- */
 export interface ThreadStartParams {
 approvalPolicy?: (AskForApproval | null)
 /**
@@ -9027,10 +6566,6 @@ sessionStartSource?: (ThreadStartSource | null)
  */
 threadSource?: (ThreadSource | null)
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ThreadStartResponse".
- */
 export interface ThreadStartResponse {
 approvalPolicy: AskForApproval
 /**
@@ -9056,17 +6591,9 @@ sandbox: SandboxPolicy
 serviceTier?: (string | null)
 thread: Thread
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ThreadStartedNotification".
- */
 export interface ThreadStartedNotification {
 thread: Thread
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ThreadStatusChangedNotification".
- */
 export interface ThreadStatusChangedNotification {
 status: ThreadStatus
 threadId: string
@@ -9098,28 +6625,16 @@ status: TurnStatus
 turn_id: string
 type: TurnCompletedThreadTimelineEntryType
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ThreadTokenUsage".
- */
 export interface ThreadTokenUsage {
 last: TokenUsageBreakdown
 modelContextWindow?: (number | null)
 total: TokenUsageBreakdown
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ThreadTokenUsageUpdatedNotification".
- */
 export interface ThreadTokenUsageUpdatedNotification {
 threadId: string
 tokenUsage: ThreadTokenUsage
 turnId: string
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ThreadTurnsListParams".
- */
 export interface ThreadTurnsListParams {
 /**
  * Opaque cursor to pass to the next call to continue after the last turn.
@@ -9139,10 +6654,6 @@ limit?: (number | null)
 sortDirection?: (SortDirection | null)
 threadId: string
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ThreadTurnsListResponse".
- */
 export interface ThreadTurnsListResponse {
 /**
  * Opaque cursor to pass as `cursor` when reversing `sortDirection`. This is only populated when the page contains at least one turn. Use it with the opposite `sortDirection` to include the anchor turn again and catch updates to that turn.
@@ -9154,64 +6665,33 @@ data: Turn[]
  */
 nextCursor?: (string | null)
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ThreadUnarchiveParams".
- */
 export interface ThreadUnarchiveParams {
 threadId: string
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ThreadUnarchiveResponse".
- */
 export interface ThreadUnarchiveResponse {
 thread: Thread
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ThreadUnarchivedNotification".
- */
 export interface ThreadUnarchivedNotification {
 threadId: string
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ThreadUnsubscribeParams".
- */
 export interface ThreadUnsubscribeParams {
 threadId: string
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ThreadUnsubscribeResponse".
- */
 export interface ThreadUnsubscribeResponse {
 status: ThreadUnsubscribeStatus
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "TurnCompletedNotification".
- */
 export interface TurnCompletedNotification {
 threadId: string
 turn: Turn
 }
 /**
  * Notification that the turn-level unified diff has changed. Contains the latest aggregated diff across all file changes in the turn.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "TurnDiffUpdatedNotification".
  */
 export interface TurnDiffUpdatedNotification {
 diff: string
 threadId: string
 turnId: string
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "TurnEnvironmentParams".
- */
 export interface TurnEnvironmentParams {
 cwd: LegacyAppPathString
 environmentId: string
@@ -9220,52 +6700,28 @@ environmentId: string
  */
 runtimeWorkspaceRoots?: (LegacyAppPathString[] | null)
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "TurnInterruptParams".
- */
 export interface TurnInterruptParams {
 threadId: string
 turnId: string
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "TurnInterruptResponse".
- */
 export interface TurnInterruptResponse {
 
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "TurnModerationMetadataNotification".
- */
 export interface TurnModerationMetadataNotification {
 metadata: unknown
 threadId: string
 turnId: string
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "TurnPlanStep".
- */
 export interface TurnPlanStep {
 status: TurnPlanStepStatus
 step: string
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "TurnPlanUpdatedNotification".
- */
 export interface TurnPlanUpdatedNotification {
 explanation?: (string | null)
 plan: TurnPlanStep[]
 threadId: string
 turnId: string
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "TurnStartParams".
- */
 export interface TurnStartParams {
 /**
  * Override the approval policy for this turn and subsequent turns.
@@ -9338,10 +6794,6 @@ toolOutput?: (TurnToolOutput | null)
  */
 turnTrigger?: (string | null)
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "TurnToolOutput".
- */
 export interface TurnToolOutput {
 name: string
 namespace?: (string | null)
@@ -9351,25 +6803,13 @@ output: FunctionCallOutputBody
  */
 retain?: boolean
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "TurnStartResponse".
- */
 export interface TurnStartResponse {
 turn: Turn
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "TurnStartedNotification".
- */
 export interface TurnStartedNotification {
 threadId: string
 turn: Turn
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "TurnSteerParams".
- */
 export interface TurnSteerParams {
 clientUserMessageId?: (string | null)
 /**
@@ -9379,26 +6819,14 @@ expectedTurnId: string
 input: UserInput[]
 threadId: string
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "TurnSteerResponse".
- */
 export interface TurnSteerResponse {
 turnId: string
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "TurnsPage".
- */
 export interface TurnsPage {
 backwardsCursor?: (string | null)
 data: Turn[]
 nextCursor?: (string | null)
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "WarningNotification".
- */
 export interface WarningNotification {
 /**
  * Concise warning message for the user.
@@ -9409,50 +6837,26 @@ message: string
  */
 threadId?: (string | null)
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "WindowsSandboxReadinessResponse".
- */
 export interface WindowsSandboxReadinessResponse {
 status: WindowsSandboxReadiness
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "WindowsSandboxSetupCompletedNotification".
- */
 export interface WindowsSandboxSetupCompletedNotification {
 error?: (string | null)
 mode: WindowsSandboxSetupMode
 success: boolean
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "WindowsSandboxSetupStartParams".
- */
 export interface WindowsSandboxSetupStartParams {
 cwd?: (AbsolutePathBuf | null)
 mode: WindowsSandboxSetupMode
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "WindowsSandboxSetupStartResponse".
- */
 export interface WindowsSandboxSetupStartResponse {
 started: boolean
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "WindowsWorldWritableWarningNotification".
- */
 export interface WindowsWorldWritableWarningNotification {
 extraCount: number
 failedScan: boolean
 samplePaths: string[]
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "WorkspaceRouting".
- */
 export interface WorkspaceRouting {
 accountRoutingOverride: AccountRoutingOverride
 backendOrigin: string
@@ -9471,10 +6875,6 @@ move_path?: (string | null)
 type: UpdateFileChangeType
 unified_diff: string
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ApplyPatchApprovalParams".
- */
 export interface ApplyPatchApprovalParams {
 /**
  * Use to correlate this with [codex_protocol::protocol::PatchApplyBeginEvent] and [codex_protocol::protocol::PatchApplyEndEvent].
@@ -9493,10 +6893,6 @@ grantRoot?: (string | null)
  */
 reason?: (string | null)
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "NetworkPolicyAmendment".
- */
 export interface NetworkPolicyAmendment {
 action: NetworkPolicyRuleAction
 host: string
@@ -9525,34 +6921,18 @@ denied: {
 rejection: string
 }
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ApplyPatchApprovalResponse".
- */
 export interface ApplyPatchApprovalResponse {
 decision: ReviewDecision
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "AttestationGenerateParams".
- */
 export interface AttestationGenerateParams {
 
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "AttestationGenerateResponse".
- */
 export interface AttestationGenerateResponse {
 /**
  * Opaque client attestation token.
  */
 token: string
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ChatgptAuthTokensRefreshParams".
- */
 export interface ChatgptAuthTokensRefreshParams {
 /**
  * Workspace/account identifier that Codex was previously using.
@@ -9564,19 +6944,11 @@ export interface ChatgptAuthTokensRefreshParams {
 previousAccountId?: (string | null)
 reason: ChatgptAuthTokensRefreshReason
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ChatgptAuthTokensRefreshResponse".
- */
 export interface ChatgptAuthTokensRefreshResponse {
 accessToken: string
 chatgptAccountId: string
 chatgptPlanType?: (string | null)
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "AdditionalPermissionProfile".
- */
 export interface AdditionalPermissionProfile {
 fileSystem?: (AdditionalFileSystemPermissions | null)
 /**
@@ -9600,18 +6972,10 @@ applyNetworkPolicyAmendment: {
 network_policy_amendment: NetworkPolicyAmendment
 }
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "NetworkApprovalContext".
- */
 export interface NetworkApprovalContext {
 host: string
 protocol: NetworkApprovalProtocol
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "CommandExecutionRequestApprovalParams".
- */
 export interface CommandExecutionRequestApprovalParams {
 /**
  * Unique identifier for this specific approval callback.
@@ -9665,17 +7029,9 @@ startedAtMs: number
 threadId: string
 turnId: string
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "CommandExecutionRequestApprovalResponse".
- */
 export interface CommandExecutionRequestApprovalResponse {
 decision: CommandExecutionApprovalDecision
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "DynamicToolCallParams".
- */
 export interface DynamicToolCallParams {
 arguments: unknown
 callId: string
@@ -9684,10 +7040,6 @@ threadId: string
 tool: string
 turnId: string
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "DynamicToolCallResponse".
- */
 export interface DynamicToolCallResponse {
 contentItems: DynamicToolCallOutputContentItem[]
 success: boolean
@@ -9716,10 +7068,6 @@ export interface UnknownParsedCommand {
 cmd: string
 type: UnknownParsedCommandType
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ExecCommandApprovalParams".
- */
 export interface ExecCommandApprovalParams {
 /**
  * Identifier for this specific approval callback.
@@ -9735,17 +7083,9 @@ cwd: string
 parsedCmd: ParsedCommand[]
 reason?: (string | null)
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ExecCommandApprovalResponse".
- */
 export interface ExecCommandApprovalResponse {
 decision: ReviewDecision
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "FileChangeRequestApprovalParams".
- */
 export interface FileChangeRequestApprovalParams {
 /**
  * [UNSTABLE] When set, the agent is asking the user to allow writes under this root for the remainder of the session (unclear if this is honored today).
@@ -9763,24 +7103,12 @@ startedAtMs: number
 threadId: string
 turnId: string
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "FileChangeRequestApprovalResponse".
- */
 export interface FileChangeRequestApprovalResponse {
 decision: FileChangeApprovalDecision
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "FuzzyFileSearchResponse".
- */
 export interface FuzzyFileSearchResponse {
 files: FuzzyFileSearchResult[]
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "JSONRPCErrorError".
- */
 export interface JSONRPCErrorError {
 code: number
 data?: unknown
@@ -9788,9 +7116,6 @@ message: string
 }
 /**
  * A response to a request that indicates an error occurred.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "JSONRPCError".
  */
 export interface JSONRPCError {
 error: JSONRPCErrorError
@@ -9798,9 +7123,6 @@ id: RequestId
 }
 /**
  * A notification which does not expect a response.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "JSONRPCNotification".
  */
 export interface JSONRPCNotification {
 method: string
@@ -9808,9 +7130,6 @@ params?: unknown
 }
 /**
  * A request that expects a response.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "JSONRPCRequest".
  */
 export interface JSONRPCRequest {
 id: RequestId
@@ -9821,46 +7140,27 @@ params?: unknown
  */
 trace?: (W3CTraceContext | null)
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "W3cTraceContext".
- */
 export interface W3CTraceContext {
 traceparent?: (string | null)
 tracestate?: (string | null)
 }
 /**
  * A successful (non-error) response to a request.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "JSONRPCResponse".
  */
 export interface JSONRPCResponse {
 id: RequestId
 result: unknown
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "McpElicitationBooleanSchema".
- */
 export interface McpElicitationBooleanSchema {
 default?: (boolean | null)
 description?: (string | null)
 title?: (string | null)
 type: McpElicitationBooleanType
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "McpElicitationConstOption".
- */
 export interface McpElicitationConstOption {
 const: string
 title: string
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "McpElicitationUntitledSingleSelectEnumSchema".
- */
 export interface McpElicitationUntitledSingleSelectEnumSchema {
 default?: (string | null)
 description?: (string | null)
@@ -9868,10 +7168,6 @@ enum: string[]
 title?: (string | null)
 type: McpElicitationStringType
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "McpElicitationTitledSingleSelectEnumSchema".
- */
 export interface McpElicitationTitledSingleSelectEnumSchema {
 default?: (string | null)
 description?: (string | null)
@@ -9879,10 +7175,6 @@ oneOf: McpElicitationConstOption[]
 title?: (string | null)
 type: McpElicitationStringType
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "McpElicitationUntitledMultiSelectEnumSchema".
- */
 export interface McpElicitationUntitledMultiSelectEnumSchema {
 default?: (string[] | null)
 description?: (string | null)
@@ -9892,18 +7184,10 @@ minItems?: (number | null)
 title?: (string | null)
 type: McpElicitationArrayType
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "McpElicitationUntitledEnumItems".
- */
 export interface McpElicitationUntitledEnumItems {
 enum: string[]
 type: McpElicitationStringType
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "McpElicitationTitledMultiSelectEnumSchema".
- */
 export interface McpElicitationTitledMultiSelectEnumSchema {
 default?: (string[] | null)
 description?: (string | null)
@@ -9913,17 +7197,9 @@ minItems?: (number | null)
 title?: (string | null)
 type: McpElicitationArrayType
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "McpElicitationTitledEnumItems".
- */
 export interface McpElicitationTitledEnumItems {
 anyOf: McpElicitationConstOption[]
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "McpElicitationLegacyTitledEnumSchema".
- */
 export interface McpElicitationLegacyTitledEnumSchema {
 default?: (string | null)
 description?: (string | null)
@@ -9932,10 +7208,6 @@ enumNames?: (string[] | null)
 title?: (string | null)
 type: McpElicitationStringType
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "McpElicitationNumberSchema".
- */
 export interface McpElicitationNumberSchema {
 default?: (number | null)
 description?: (string | null)
@@ -9944,10 +7216,6 @@ minimum?: (number | null)
 title?: (string | null)
 type: McpElicitationNumberType
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "McpElicitationStringSchema".
- */
 export interface McpElicitationStringSchema {
 default?: (string | null)
 description?: (string | null)
@@ -9961,9 +7229,6 @@ type: McpElicitationStringType
  * Typed form schema for MCP `elicitation/create` requests.
  * 
  * This matches the `requestedSchema` shape from the MCP 2025-11-25 `ElicitRequestFormParams` schema.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "McpElicitationSchema".
  */
 export interface McpElicitationSchema {
 $schema?: (string | null)
@@ -9973,10 +7238,6 @@ properties: {
 required?: (string[] | null)
 type: McpElicitationObjectType
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "McpServerElicitationRequestResponse".
- */
 export interface McpServerElicitationRequestResponse {
 /**
  * Optional client metadata for form-mode action handling.
@@ -9994,10 +7255,6 @@ content?: {
 [k: string]: unknown
 }
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "PermissionsRequestApprovalParams".
- */
 export interface PermissionsRequestApprovalParams {
 cwd: LegacyAppPathString
 environmentId?: (string | null)
@@ -10011,18 +7268,10 @@ startedAtMs: number
 threadId: string
 turnId: string
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "GrantedPermissionProfile".
- */
 export interface GrantedPermissionProfile {
 fileSystem?: (AdditionalFileSystemPermissions | null)
 network?: (AdditionalNetworkPermissions | null)
 }
-/**
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "PermissionsRequestApprovalResponse".
- */
 export interface PermissionsRequestApprovalResponse {
 permissions: GrantedPermissionProfile
 scope?: (PermissionGrantScope & string)
@@ -10033,9 +7282,6 @@ strictAutoReview?: (boolean | null)
 }
 /**
  * EXPERIMENTAL. Defines a single selectable option for request_user_input.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ToolRequestUserInputOption".
  */
 export interface ToolRequestUserInputOption {
 description: string
@@ -10043,9 +7289,6 @@ label: string
 }
 /**
  * EXPERIMENTAL. Params sent with a request_user_input event.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ToolRequestUserInputParams".
  */
 export interface ToolRequestUserInputParams {
 /**
@@ -10060,9 +7303,6 @@ turnId: string
 }
 /**
  * EXPERIMENTAL. Represents one request_user_input question and its required options.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ToolRequestUserInputQuestion".
  */
 export interface ToolRequestUserInputQuestion {
 header: string
@@ -10074,18 +7314,12 @@ question: string
 }
 /**
  * EXPERIMENTAL. Captures a user's answer to a request_user_input question.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ToolRequestUserInputAnswer".
  */
 export interface ToolRequestUserInputAnswer {
 answers: string[]
 }
 /**
  * EXPERIMENTAL. Response payload mapping question ids to answers.
- * 
- * This interface was referenced by `CodexProtocolRoot`'s JSON-Schema
- * via the `definition` "ToolRequestUserInputResponse".
  */
 export interface ToolRequestUserInputResponse {
 answers: {

@@ -61,10 +61,23 @@ async function typescript(definitions, maps, version) {
     declareExternallyReferenced: true,
     enableConstEnums: false,
   });
-  body = body.replace(/export interface CodexProtocolRoot \{\}\n?/, "");
+  body = body
+    .replace(/export interface CodexProtocolRoot \{\}\n?/, "")
+    // The library notes where each definition came from; that is noise for readers of the .d.ts.
+    .replace(/\n \* ?\n \* This interface was referenced by `CodexProtocolRoot`'s JSON-Schema\n \* via the `definition` "[^"]+"\./g, "")
+    .replace(/\/\*\*\n \* This interface was referenced by `CodexProtocolRoot`'s JSON-Schema\n \* via the `definition` "[^"]+"\.\n \*\/\n/g, "");
+  // Responses follow the params' names (`XParams` → `XResponse`); methods without params map to unknown.
+  maps = { ...maps };
+  maps.ClientResponseMap = Object.fromEntries(
+    Object.entries(maps.ClientRequestMap).map(([m, t]) => {
+      const r = t?.replace(/Params$/, "Response");
+      return [m, r && definitions[r] ? r : "unknown"];
+    }),
+  );
   const mapText = Object.entries(maps)
     .map(([name, map]) => {
       const rows = Object.entries(map).map(([m, t]) => `  ${JSON.stringify(m)}: ${t ?? "undefined"};`);
+      if (name === "ClientResponseMap") return `export interface ${name} {\n${rows.join("\n")}\n}`;
       return `export interface ${name} {\n${rows.join("\n")}\n}`;
     })
     .join("\n\n");

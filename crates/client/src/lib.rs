@@ -1,1 +1,24 @@
+//! A tokio client for the Codex app-server: spawns and supervises `codex app-server`, speaks its
+//! JSON-RPC over stdio, routes notifications to the turns that own them, and answers the server's
+//! own requests. Usable from Rust on its own; the napi binding is a thin layer over it.
 
+mod client;
+mod error;
+mod options;
+mod pending;
+mod process;
+mod route;
+mod server_request;
+mod stderr_tail;
+mod stream;
+mod toml;
+mod turn;
+
+pub use client::{Client, Metadata, ServerRequestHandler};
+pub use codex_sdk_engine::{TurnResult, TurnResultStatus};
+pub use codex_sdk_protocol::{RequestId, RpcError};
+pub use error::{code, ClientError};
+pub use options::{ClientInfo, ClientOptions};
+pub use server_request::{default_answer, ServerRequest};
+pub use stream::EventStream;
+pub use turn::TurnHandle;

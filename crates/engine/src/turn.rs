@@ -57,9 +57,10 @@ impl<P> TurnAggregator<P> {
         out
     }
 
-    /// The caller asked for an interrupt: the turn counts as interrupted however it ends.
-    pub fn interrupt_requested(&mut self) {
-        self.interrupt_requested = true;
+    /// Whether the caller asked for an interrupt (and the server took it): the turn then counts as
+    /// interrupted however it ends.
+    pub fn set_interrupt_requested(&mut self, requested: bool) {
+        self.interrupt_requested = requested;
     }
 
     /// Takes the next notification of the thread, in arrival order.
@@ -197,7 +198,7 @@ mod tests {
         assert_eq!(r.error.unwrap().message, "boom");
 
         let mut agg = TurnAggregator::<()>::new("th", Some("t1".into()));
-        agg.interrupt_requested();
+        agg.set_interrupt_requested(true);
         agg.push("turn/completed", &json!({"threadId": "th", "turn": turn("t1", "completed")}), ());
         assert_eq!(agg.result().status, TurnResultStatus::Interrupted);
     }

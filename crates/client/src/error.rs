@@ -1,0 +1,97 @@
+//! The client's one error type. It crosses into JS as data (a stable `code` plus fields) and the
+//! TypeScript layer turns it into the matching error class.
+
+use serde::Serialize;
+use serde_json::Value;
+use std::fmt;
+
+/// Stable, machine-readable error codes.
+pub mod code {
+    /// The app-server answered a request with a JSON-RPC error.
+    pub const RPC: &str = "ERR_RPC";
+    /// The app-server exited, its pipes closed, or the client was closed.
+    pub const TRANSPORT_CLOSED: &str = "ERR_TRANSPORT_CLOSED";
+    /// A bounded wait ran out.
+    pub const TIMEOUT: &str = "ERR_TIMEOUT";
+    /// The codex binary could not be started.
+    pub const SPAWN: &str = "ERR_SPAWN";
+    /// The thread already runs a turn or goal started by this client.
+    pub const THREAD_BUSY: &str = "ERR_THREAD_BUSY";
+    /// An argument was malformed.
+    pub const INVALID_ARGUMENT: &str = "ERR_INVALID_ARGUMENT";
+    /// The app-server sent something the protocol does not allow here.
+    pub const PROTOCOL: &str = "ERR_PROTOCOL";
+    /// A steer found no turn to act on.
+    pub const NO_ACTIVE_TURN: &str = "ERR_NO_ACTIVE_TURN";
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClientError {
+    pub code: &'static str,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub method: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rpc_code: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exit_code: Option<i32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signal: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stderr_tail: Option<String>,
+}
+
+impl ClientError {
+    pub fn new(code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+            method: None,
+            rpc_code: None,
+            data: None,
+            exit_code: None,
+            signal: None,
+            stderr_tail: None,
+        }
+    }
+
+    pub fn with_method(mut self, method: &str) -> Self {
+        self.method = Some(method.to_owned());
+        self
+    }
+
+    pub fn rpc(method: &str, error: &codex_sdk_protocol::RpcError) -> Self {
+        let mut e = Self::new(code::RPC, format!("{method}: {}", error.message)).with_method(method);
+        e.rpc_code = Some(error.code);
+        e.data = error.data.clone();
+        e
+    }
+
+    pub fn timeout(method: &str, ms: u64) -> Self {
+        Self::new(code::TIMEOUT, format!("{method}: no answer within {ms} ms")).with_method(method)
+    }
+
+    pub fn invalid(message: impl Into<String>) -> Self {
+        Self::new(code::INVALID_ARGUMENT, message)
+    }
+
+    /// The JSON-RPC error message, for errors that came from the server.
+    pub fn rpc_message(&self) -> Option<&str> {
+        (self.code == code::RPC).then(|| self.message.split_once(": ").map_or(self.message.as_str(), |(_, m)| m))
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_else(|_| format!("{{\"code\":\"{}\"}}", self.code))
+    }
+}
+
+impl fmt::Display for ClientError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({})", self.message, self.code)
+    }
+}
+
+impl std::error::Error for ClientError {}

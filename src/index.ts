@@ -1,0 +1,6 @@
+export { Codex } from "./codex";
+export { Thread } from "./thread";
+export { TurnHandle } from "./turn";
+export { CodexError, CodexRpcError, TransportClosedError, TimeoutError, TurnFailedError } from "./errors";
+export { resolveCodexPath } from "./binary";
+export type * from "./types";

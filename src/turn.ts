@@ -1,0 +1,73 @@
+import { native, TurnFailedError } from "./errors";
+import { toInputItems } from "./input";
+import { lineIterator } from "./iterate";
+import type { BindingTurn } from "./native";
+import type { Input, Notification, TurnResult } from "./types";
+
+/** Parses a native result and applies the contract: a failed turn rejects with its result. */
+export function settleResult(json: string): TurnResult {
+  const result = JSON.parse(json) as TurnResult;
+  if (result.status === "failed") throw new TurnFailedError(result);
+  return result;
+}
+
+/** One running turn: its notifications from `turn/started` to `turn/completed`, and its result. */
+export class TurnHandle implements AsyncIterable<Notification> {
+  readonly id: string;
+  readonly threadId: string;
+  readonly #turn: BindingTurn;
+  #iterated = false;
+  #resultAsked = false;
+  #outcome: Promise<TurnResult> | null = null;
+
+  /** @internal */
+  constructor(turn: BindingTurn, signal?: AbortSignal) {
+    this.#turn = turn;
+    this.id = turn.id;
+    this.threadId = turn.threadId;
+    if (signal) {
+      const onAbort = () => this.interrupt().catch(() => {});
+      signal.addEventListener("abort", onAbort, { once: true });
+      const off = () => signal.removeEventListener("abort", onAbort);
+      this.#settled().then(off, off);
+    }
+  }
+
+  /** This turn's notifications. The stream has one reader: breaking out of the loop ends it (the
+   * turn goes on, and `result()` still settles). */
+  [Symbol.asyncIterator](): AsyncIterator<Notification> {
+    this.#iterated = true;
+    return lineIterator<Notification>((max) => this.#turn.next(max), () => this.#turn.stopStreaming());
+  }
+
+  /** Adds input to the running turn. */
+  async steer(input: Input): Promise<void> {
+    await native(this.#turn.steer(JSON.stringify(toInputItems(input, "turn/steer"))));
+  }
+
+  /** Interrupts the turn; resolves once the server has aborted it. After the turn ended: no effect. */
+  async interrupt(): Promise<void> {
+    await native(this.#turn.interrupt());
+  }
+
+  /** The aggregated result; rejects `TurnFailedError` when the turn failed. */
+  result(): Promise<TurnResult> {
+    if (!this.#resultAsked) {
+      this.#resultAsked = true;
+      // Only the result is wanted, unless iteration begins in this same tick (`const r =
+      // turn.result(); for await (...)`): then stop buffering the stream so memory stays flat.
+      setImmediate(() => {
+        if (!this.#iterated) this.#turn.stopStreaming();
+      });
+    }
+    return this.#settled();
+  }
+
+  #settled(): Promise<TurnResult> {
+    if (!this.#outcome) {
+      this.#outcome = native(this.#turn.result()).then(settleResult);
+      this.#outcome.catch(() => {});
+    }
+    return this.#outcome;
+  }
+}

@@ -1,0 +1,138 @@
+// Public types of the SDK's own surface. Protocol shapes come from protocol.d.ts, generated from
+// the pinned app-server's schema.
+import type * as P from "../protocol";
+
+export type { P as Protocol };
+export type ThreadGoal = P.ThreadGoal;
+export type ThreadGoalStatus = P.ThreadGoalStatus;
+export type ThreadItem = P.ThreadItem;
+export type TurnError = P.TurnError;
+export type TokenUsageBreakdown = P.TokenUsageBreakdown;
+/** The protocol's Thread object, as `thread/read` returns it. */
+export type ThreadInfo = P.Thread;
+export type ThreadStartParams = P.ThreadStartParams;
+export type ThreadResumeOptions = Omit<P.ThreadResumeParams, "threadId">;
+export type ThreadForkOptions = Omit<P.ThreadForkParams, "threadId">;
+export type ThreadListParams = P.ThreadListParams;
+export type ThreadListResponse = P.ThreadListResponse;
+export type ModelListResponse = P.ModelListResponse;
+export type GetAccountResponse = P.GetAccountResponse;
+export type ServerNotificationMap = P.ServerNotificationMap;
+export type ServerRequestMap = P.ServerRequestMap;
+export type ClientRequestMap = P.ClientRequestMap;
+export type ClientResponseMap = P.ClientResponseMap;
+
+/** Reported by the SDK itself, e.g. for a non-JSON line the app-server printed on stdout. */
+export interface SdkWarningNotification {
+  method: "sdk/warning";
+  params: { message: string; line?: string };
+}
+
+/** A notification, its `params` typed by its `method`. Methods newer than the pinned schema still
+ * arrive (cast to `UntypedNotification` to read them). */
+export type Notification =
+  | { [M in keyof ServerNotificationMap]: { method: M; params: ServerNotificationMap[M] } }[keyof ServerNotificationMap]
+  | SdkWarningNotification;
+export interface UntypedNotification {
+  method: string;
+  params: any;
+}
+
+/** A request the app-server sends to the client, its `params` typed by its `method`. */
+export type ServerRequest =
+  | { [M in keyof ServerRequestMap]: { id: string | number; method: M; params: ServerRequestMap[M] } }[keyof ServerRequestMap];
+
+export interface ClientInfo {
+  name: string;
+  title?: string;
+  version: string;
+}
+
+export interface CodexOptions {
+  /** Default: `$CODEX_PATH`, else the installed `@openai/codex` package, else `codex` on PATH. */
+  codexPath?: string;
+  /** Each entry becomes `-c key=<TOML value>` before `app-server`. */
+  config?: Record<string, unknown>;
+  cwd?: string;
+  /** Merged over `process.env`. */
+  env?: Record<string, string>;
+  clientInfo?: ClientInfo;
+  /** Default true. */
+  experimentalApi?: boolean;
+  /** Spawn + initialize; default 30 000. */
+  startupTimeoutMs?: number;
+  /** Each request; default 120 000 (not turn length). */
+  requestTimeoutMs?: number;
+  /** Approvals, user input, ... Default: decline approvals, refuse the rest. What it returns is the
+   * answer; what it throws becomes a JSON-RPC error. `context.signal` aborts when the client closes. */
+  onServerRequest?: (request: ServerRequest, context: { signal: AbortSignal }) => unknown | Promise<unknown>;
+  /** How long `onServerRequest` may take before the default answer is sent; default 600 000. */
+  serverRequestTimeoutMs?: number;
+}
+
+export interface Metadata {
+  userAgent: string;
+  codexHome: string;
+  platformFamily: string;
+  platformOs: string;
+  serverVersion: string | null;
+}
+
+export type InputItem =
+  | { type: "text"; text: string }
+  | { type: "image"; url: string }
+  | { type: "localImage"; path: string }
+  | { type: "skill"; name: string; path: string }
+  | { type: "mention"; name: string; path: string };
+export type Input = string | InputItem | InputItem[];
+
+export interface TurnOptions extends Partial<Omit<P.TurnStartParams, "threadId" | "input">> {
+  /** Aborting before the turn starts rejects `AbortError`; after, it interrupts the turn. */
+  signal?: AbortSignal;
+}
+
+export interface GoalOptions {
+  tokenBudget?: number;
+  /** Default 30 000. */
+  startTimeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+export interface TurnResult {
+  /** The logical id: for a goal, its first physical turn's id. */
+  id: string;
+  threadId: string;
+  status: "completed" | "interrupted" | "failed";
+  error: TurnError | null;
+  /** First physical turn's start (unix seconds). */
+  startedAt: number | null;
+  /** Last physical turn's end (unix seconds). */
+  completedAt: number | null;
+  durationMs: number | null;
+  finalResponse: string | null;
+  /** Every completed item, in order, across all physical turns. */
+  items: ThreadItem[];
+  /** What this turn or goal itself spent, summed over its physical turns. */
+  usage: TokenUsageBreakdown | null;
+  /** Physical turns, in order (one for a plain turn). */
+  turnIds: string[];
+  /** Final goal snapshot; null for a plain turn. */
+  goal: ThreadGoal | null;
+}
+
+export interface RequestOptions {
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+export interface LoginHandle {
+  loginId: string;
+  /** ChatGPT browser login: where to send the user. */
+  authUrl?: string;
+  /** Device-code login: where the user enters `userCode`. */
+  verificationUrl?: string;
+  userCode?: string;
+  /** Resolves when the login completes; rejects `CodexError` (`ERR_LOGIN_FAILED`) when it fails. */
+  wait(options?: { signal?: AbortSignal; timeoutMs?: number }): Promise<void>;
+  cancel(): Promise<void>;
+}
