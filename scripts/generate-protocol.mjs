@@ -32,7 +32,7 @@ async function generate(dir, version) {
   };
   return {
     "protocol.d.ts": await typescript(definitions, maps, version),
-    "crates/protocol/src/generated.rs": rust(definitions, maps, version),
+    "crates/protocol/src/generated.rs": rustfmt(rust(definitions, maps, version)),
   };
 }
 
@@ -94,6 +94,11 @@ ${body.trim()}
 }
 
 // ---- Rust ----
+
+/** Formats as `cargo fmt` would, so the committed file passes `cargo fmt --check` and this check alike. */
+function rustfmt(text) {
+  return execFileSync("rustfmt", ["--edition", "2021", "--config-path", path.join(root, "rustfmt.toml")], { input: text, encoding: "utf8" });
+}
 
 /** The wire types the Rust core reads. Everything else crosses it as raw JSON. */
 const RUST_TYPES = ["Turn", "TurnStatus", "TurnError", "TokenUsageBreakdown", "ThreadGoal", "ThreadGoalStatus"];

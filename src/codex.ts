@@ -135,9 +135,11 @@ export class Codex implements AsyncDisposable {
     return this.request("account/read", { refreshToken: options.refreshToken ?? false });
   }
 
+  /** Logs in with an API key; resolves once the server reports the login complete. */
   async loginApiKey(apiKey: string): Promise<void> {
     if (typeof apiKey !== "string" || apiKey === "") throw new TypeError("loginApiKey: apiKey must be a non-empty string");
-    await this.request("account/login/start", { type: "apiKey", apiKey });
+    const login = await this.#login({ type: "apiKey", apiKey });
+    await login.wait({ timeoutMs: 30_000 });
   }
 
   /** Starts a ChatGPT browser login: send the user to `authUrl`, then `wait()`. */

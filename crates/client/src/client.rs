@@ -89,7 +89,13 @@ impl Client {
         tokio::spawn(stderr.collect(spawned.stderr));
         tokio::spawn(write_lines(spawned.stdin, writer_rx));
         let reader = tokio::spawn(read_lines(Arc::downgrade(&inner), spawned.stdout));
-        tokio::spawn(supervise(Arc::downgrade(&inner), spawned.child, kill_rx, exit_tx, reader));
+        tokio::spawn(supervise(
+            Arc::downgrade(&inner),
+            spawned.child,
+            kill_rx,
+            exit_tx,
+            reader,
+        ));
 
         let client = Client { inner };
         match tokio::time::timeout(startup, client.handshake()).await {
@@ -102,10 +108,13 @@ impl Client {
                 client.close().await;
                 let mut e = ClientError::new(
                     code::TIMEOUT,
-                    format!("the app-server did not complete its handshake within {} ms", startup.as_millis()),
+                    format!(
+                        "the app-server did not complete its handshake within {} ms",
+                        startup.as_millis()
+                    ),
                 )
                 .with_method("initialize");
-                e.stderr_tail = Some(client.inner.stderr.text());
+                e.details.stderr_tail = Some(client.inner.stderr.text());
                 Err(e)
             }
         }
@@ -146,7 +155,8 @@ impl Client {
 
     /// Sends a request and waits for its answer, within `requestTimeoutMs`.
     pub async fn request(&self, method: &str, params: Option<Value>) -> Result<Value, ClientError> {
-        self.request_with(method, params, Some(self.inner.options.request_timeout())).await
+        self.request_with(method, params, Some(self.inner.options.request_timeout()))
+            .await
     }
 
     /// Sends a request; `timeout` of `None` waits as long as the connection lives.
@@ -215,7 +225,11 @@ impl Client {
         self.inner.state().closing = true;
         lock(&self.inner.writer).take();
         let mut exit = self.inner.exit.clone();
-        for (signal, grace) in [(None, 2_000), (Some(KillSignal::Term), 2_000), (Some(KillSignal::Kill), 5_000)] {
+        for (signal, grace) in [
+            (None, 2_000),
+            (Some(KillSignal::Term), 2_000),
+            (Some(KillSignal::Kill), 5_000),
+        ] {
             if let Some(s) = signal {
                 let _ = self.inner.kill.send(s);
             }
@@ -258,7 +272,10 @@ impl Inner {
     }
 
     fn write(&self, line: String) -> Result<(), ClientError> {
-        let sent = lock(&self.writer).as_ref().map(|w| w.send(line).is_ok()).unwrap_or(false);
+        let sent = lock(&self.writer)
+            .as_ref()
+            .map(|w| w.send(line).is_ok())
+            .unwrap_or(false);
         if sent {
             Ok(())
         } else {
@@ -293,10 +310,10 @@ impl Inner {
         };
         let mut e = ClientError::new(code::TRANSPORT_CLOSED, message);
         if let Some(x) = exit {
-            e.exit_code = x.code;
-            e.signal = x.signal;
+            e.details.exit_code = x.code;
+            e.details.signal = x.signal;
         }
-        e.stderr_tail = Some(self.stderr.text());
+        e.details.stderr_tail = Some(self.stderr.text());
         e
     }
 
@@ -339,7 +356,9 @@ impl Inner {
                 self.state().pending.settle(&id, |_| Ok(result));
             }
             Message::Error { id: Some(id), error } => {
-                self.state().pending.settle(&id, |method| Err(ClientError::rpc(method, &error)));
+                self.state()
+                    .pending
+                    .settle(&id, |method| Err(ClientError::rpc(method, &error)));
             }
             Message::Error { id: None, .. } => {}
             Message::Notification { method, params } => {
@@ -382,7 +401,12 @@ impl Inner {
                 }
             }
         });
-        handler(ServerRequest { id, method, params, raw });
+        handler(ServerRequest {
+            id,
+            method,
+            params,
+            raw,
+        });
     }
 }
 
@@ -464,7 +488,10 @@ mod tests {
 
     #[test]
     fn version_is_the_token_after_the_first_slash() {
-        assert_eq!(server_version("probe/0.169.0 (Debian 12; x86_64) xterm").as_deref(), Some("0.169.0"));
+        assert_eq!(
+            server_version("probe/0.169.0 (Debian 12; x86_64) xterm").as_deref(),
+            Some("0.169.0")
+        );
         assert_eq!(server_version("no-slash"), None);
     }
 }

@@ -30,12 +30,24 @@ pub mod code {
 pub struct ClientError {
     pub code: &'static str,
     pub message: String,
+    /// Boxed so that `Result<_, ClientError>` stays small on the happy path.
+    #[serde(flatten)]
+    pub details: Box<ErrorDetails>,
+}
+
+/// What an error knows beyond its code and message; which fields are set depends on the code.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ErrorDetails {
+    /// The request it concerns.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub method: Option<String>,
+    /// `ERR_RPC`: the JSON-RPC error code and data.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rpc_code: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub data: Option<Value>,
+    /// `ERR_TRANSPORT_CLOSED`: how the process ended, and the last of its stderr.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub exit_code: Option<i32>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -49,24 +61,19 @@ impl ClientError {
         Self {
             code,
             message: message.into(),
-            method: None,
-            rpc_code: None,
-            data: None,
-            exit_code: None,
-            signal: None,
-            stderr_tail: None,
+            details: Box::default(),
         }
     }
 
     pub fn with_method(mut self, method: &str) -> Self {
-        self.method = Some(method.to_owned());
+        self.details.method = Some(method.to_owned());
         self
     }
 
     pub fn rpc(method: &str, error: &codex_sdk_protocol::RpcError) -> Self {
         let mut e = Self::new(code::RPC, format!("{method}: {}", error.message)).with_method(method);
-        e.rpc_code = Some(error.code);
-        e.data = error.data.clone();
+        e.details.rpc_code = Some(error.code);
+        e.details.data = error.data.clone();
         e
     }
 

@@ -17,7 +17,7 @@ mod turn;
 pub use client::{Client, Metadata, ServerRequestHandler};
 pub use codex_sdk_engine::{TurnResult, TurnResultStatus};
 pub use codex_sdk_protocol::{RequestId, RpcError};
-pub use error::{code, ClientError};
+pub use error::{code, ClientError, ErrorDetails};
 pub use options::{ClientInfo, ClientOptions};
 pub use server_request::{default_answer, ServerRequest};
 pub use stream::EventStream;

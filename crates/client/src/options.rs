@@ -34,7 +34,11 @@ pub struct ClientInfo {
 
 impl Default for ClientInfo {
     fn default() -> Self {
-        Self { name: "codex-app-server-sdk".into(), title: None, version: env!("CARGO_PKG_VERSION").into() }
+        Self {
+            name: "codex-app-server-sdk".into(),
+            title: None,
+            version: env!("CARGO_PKG_VERSION").into(),
+        }
     }
 }
 

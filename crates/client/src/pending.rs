@@ -42,7 +42,7 @@ impl Pending {
     pub fn fail_all(&mut self, error: &ClientError) {
         for (_, (method, tx)) in self.waiting.drain() {
             let mut e = error.clone();
-            e.method = Some(method);
+            e.details.method = Some(method);
             let _ = tx.send(Err(e));
         }
     }
@@ -65,6 +65,9 @@ mod tests {
         assert_eq!(rb.try_recv().unwrap().unwrap(), json!("y"));
         p.fail_all(&ClientError::new(crate::error::code::TRANSPORT_CLOSED, "gone"));
         let e = ra.try_recv().unwrap().unwrap_err();
-        assert_eq!((e.code, e.method.as_deref()), ("ERR_TRANSPORT_CLOSED", Some("x")));
+        assert_eq!(
+            (e.code, e.details.method.as_deref()),
+            ("ERR_TRANSPORT_CLOSED", Some("x"))
+        );
     }
 }

@@ -39,13 +39,23 @@ pub fn spawn(options: &ClientOptions, args: &[String]) -> Result<Spawned, Client
         cmd.current_dir(cwd);
     }
     let mut child = cmd.spawn().map_err(|e| {
-        ClientError::new(code::SPAWN, format!("could not start {}: {e}", options.codex_path.display()))
+        ClientError::new(
+            code::SPAWN,
+            format!("could not start {}: {e}", options.codex_path.display()),
+        )
     })?;
     let pid = child.id();
-    let (Some(stdin), Some(stdout), Some(stderr)) = (child.stdin.take(), child.stdout.take(), child.stderr.take()) else {
+    let (Some(stdin), Some(stdout), Some(stderr)) = (child.stdin.take(), child.stdout.take(), child.stderr.take())
+    else {
         return Err(ClientError::new(code::SPAWN, "the app-server's pipes were not created"));
     };
-    Ok(Spawned { child, pid, stdin, stdout, stderr })
+    Ok(Spawned {
+        child,
+        pid,
+        stdin,
+        stdout,
+        stderr,
+    })
 }
 
 /// Waits for the process to exit, sending it the signals asked for meanwhile, and reaps it.
@@ -57,8 +67,14 @@ pub async fn wait(mut child: Child, mut kill: mpsc::UnboundedReceiver<KillSignal
         }
     };
     match status {
-        Ok(s) => Exit { code: s.code(), signal: signal_name(&s) },
-        Err(_) => Exit { code: None, signal: None },
+        Ok(s) => Exit {
+            code: s.code(),
+            signal: signal_name(&s),
+        },
+        Err(_) => Exit {
+            code: None,
+            signal: None,
+        },
     }
 }
 

@@ -25,7 +25,13 @@ impl Route {
     pub fn new_turn(thread_id: &str) -> (Arc<Route>, EventStream, watch::Receiver<Outcome>) {
         let (tx, stream) = stream::channel();
         let (outcome, outcome_rx) = watch::channel(None);
-        let route = Route { state: Mutex::new(RouteState { engine: TurnAggregator::new(thread_id, None), events: Some(tx) }), outcome };
+        let route = Route {
+            state: Mutex::new(RouteState {
+                engine: TurnAggregator::new(thread_id, None),
+                events: Some(tx),
+            }),
+            outcome,
+        };
         (Arc::new(route), stream, outcome_rx)
     }
 
@@ -56,7 +62,9 @@ impl Route {
             for e in emitted {
                 let line: Arc<str> = match e {
                     Emit::Original(raw) => raw,
-                    Emit::Rewritten { method, params } => Arc::from(json!({"method": method, "params": params}).to_string()),
+                    Emit::Rewritten { method, params } => {
+                        Arc::from(json!({"method": method, "params": params}).to_string())
+                    }
                 };
                 if tx.send(Ok(line)).is_err() {
                     st.events = None;
@@ -95,7 +103,6 @@ impl Route {
     pub fn is_done(&self) -> bool {
         self.outcome.borrow().is_some()
     }
-
 
     /// The physical turn to steer or interrupt now.
     pub fn current_turn_id(&self) -> Option<String> {

@@ -19,7 +19,9 @@ pub const METHOD_NOT_FOUND: i64 = -32601;
 /// The safe answer: decline what asks for approval, refuse everything else.
 pub fn default_answer(method: &str) -> Result<Value, RpcError> {
     match method {
-        m::ITEM_COMMAND_EXECUTION_REQUEST_APPROVAL | m::ITEM_FILE_CHANGE_REQUEST_APPROVAL => Ok(json!({"decision": "decline"})),
+        m::ITEM_COMMAND_EXECUTION_REQUEST_APPROVAL | m::ITEM_FILE_CHANGE_REQUEST_APPROVAL => {
+            Ok(json!({"decision": "decline"}))
+        }
         m::EXEC_COMMAND_APPROVAL | m::APPLY_PATCH_APPROVAL => {
             Ok(json!({"decision": {"denied": {"rejection": "declined by the client's default policy"}}}))
         }
@@ -38,10 +40,19 @@ mod tests {
 
     #[test]
     fn approvals_are_declined_and_the_rest_refused() {
-        assert_eq!(default_answer("item/commandExecution/requestApproval").unwrap()["decision"], "decline");
-        assert_eq!(default_answer("item/fileChange/requestApproval").unwrap()["decision"], "decline");
+        assert_eq!(
+            default_answer("item/commandExecution/requestApproval").unwrap()["decision"],
+            "decline"
+        );
+        assert_eq!(
+            default_answer("item/fileChange/requestApproval").unwrap()["decision"],
+            "decline"
+        );
         assert!(default_answer("execCommandApproval").unwrap()["decision"]["denied"].is_object());
-        assert_eq!(default_answer("mcpServer/elicitation/request").unwrap()["action"], "decline");
+        assert_eq!(
+            default_answer("mcpServer/elicitation/request").unwrap()["action"],
+            "decline"
+        );
         let e = default_answer("item/tool/requestUserInput").unwrap_err();
         assert_eq!(e.code, METHOD_NOT_FOUND);
         assert!(default_answer("some/new/method").is_err());

@@ -9,7 +9,12 @@ pub type StreamItem = Result<Arc<str>, ClientError>;
 
 pub fn channel() -> (mpsc::UnboundedSender<StreamItem>, EventStream) {
     let (tx, rx) = mpsc::unbounded_channel();
-    (tx, EventStream { inner: Mutex::new(Receiver { rx, deferred: None }) })
+    (
+        tx,
+        EventStream {
+            inner: Mutex::new(Receiver { rx, deferred: None }),
+        },
+    )
 }
 
 pub struct EventStream {

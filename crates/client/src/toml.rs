@@ -8,7 +8,10 @@ pub fn toml_value(v: &Value) -> Result<String, String> {
         Value::Bool(b) => b.to_string(),
         Value::Number(n) => n.to_string(),
         Value::String(s) => toml_string(s),
-        Value::Array(a) => format!("[{}]", a.iter().map(toml_value).collect::<Result<Vec<_>, _>>()?.join(", ")),
+        Value::Array(a) => format!(
+            "[{}]",
+            a.iter().map(toml_value).collect::<Result<Vec<_>, _>>()?.join(", ")
+        ),
         Value::Object(o) => {
             let fields = o
                 .iter()
@@ -58,7 +61,10 @@ mod tests {
         assert_eq!(toml_value(&json!(0.5)).unwrap(), "0.5");
         assert_eq!(toml_value(&json!(true)).unwrap(), "true");
         assert_eq!(toml_value(&json!(["x", 1])).unwrap(), "[\"x\", 1]");
-        assert_eq!(toml_value(&json!({"a": 1, "b c": "d"})).unwrap(), "{a = 1, \"b c\" = \"d\"}");
+        assert_eq!(
+            toml_value(&json!({"a": 1, "b c": "d"})).unwrap(),
+            "{a = 1, \"b c\" = \"d\"}"
+        );
         assert!(toml_value(&json!(null)).is_err());
     }
 }

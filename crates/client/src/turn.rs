@@ -25,7 +25,9 @@ impl Client {
         let thread_id = params
             .get("threadId")
             .and_then(Value::as_str)
-            .ok_or_else(|| ClientError::invalid("turn/start: params.threadId must be a string").with_method("turn/start"))?
+            .ok_or_else(|| {
+                ClientError::invalid("turn/start: params.threadId must be a string").with_method("turn/start")
+            })?
             .to_owned();
         let (route, events, outcome) = Route::new_turn(&thread_id);
         self.reserve(&thread_id, route.clone())?;
@@ -38,12 +40,21 @@ impl Client {
         };
         let Some(id) = response.get("turn").and_then(|t| t.get("id")).and_then(Value::as_str) else {
             self.release(&thread_id, &route);
-            return Err(ClientError::new(code::PROTOCOL, "turn/start: the response has no turn.id").with_method("turn/start"));
+            return Err(
+                ClientError::new(code::PROTOCOL, "turn/start: the response has no turn.id").with_method("turn/start"),
+            );
         };
         if route.set_turn_id(id) {
             self.release(&thread_id, &route);
         }
-        Ok(TurnHandle { client: self.clone(), route, thread_id, id: id.to_owned(), events, outcome })
+        Ok(TurnHandle {
+            client: self.clone(),
+            route,
+            thread_id,
+            id: id.to_owned(),
+            events,
+            outcome,
+        })
     }
 }
 
@@ -69,7 +80,10 @@ impl TurnHandle {
 
     pub async fn result(&self) -> Result<TurnResult, ClientError> {
         let mut rx = self.outcome.clone();
-        let outcome = rx.wait_for(Option::is_some).await.map_err(|_| ClientError::new(code::TRANSPORT_CLOSED, "the client is gone"))?;
+        let outcome = rx
+            .wait_for(Option::is_some)
+            .await
+            .map_err(|_| ClientError::new(code::TRANSPORT_CLOSED, "the client is gone"))?;
         outcome.clone().expect("wait_for returned a settled outcome")
     }
 

@@ -120,7 +120,10 @@ fn turn_of(params: &Value) -> Option<TurnHeader> {
     Some(TurnHeader {
         id: t.get("id")?.as_str()?.to_owned(),
         status: t.get("status").and_then(|s| serde_json::from_value(s.clone()).ok()),
-        error: t.get("error").filter(|e| !e.is_null()).and_then(|e| serde_json::from_value(e.clone()).ok()),
+        error: t
+            .get("error")
+            .filter(|e| !e.is_null())
+            .and_then(|e| serde_json::from_value(e.clone()).ok()),
         started_at: int("startedAt"),
         completed_at: int("completedAt"),
         duration_ms: int("durationMs"),
@@ -129,7 +132,12 @@ fn turn_of(params: &Value) -> Option<TurnHeader> {
 
 /// The last agent message whose phase is `final_answer`, else the last one with no phase.
 fn final_response(items: &[Value]) -> Option<String> {
-    let agent = || items.iter().rev().filter(|i| i.get("type").and_then(Value::as_str) == Some("agentMessage"));
+    let agent = || {
+        items
+            .iter()
+            .rev()
+            .filter(|i| i.get("type").and_then(Value::as_str) == Some("agentMessage"))
+    };
     let phase = |i: &&Value| i.get("phase").and_then(Value::as_str).map(str::to_owned);
     agent()
         .find(|i| phase(i).as_deref() == Some("final_answer"))

@@ -122,18 +122,54 @@ mod tests {
 
     fn plain_turn() -> Vec<(String, Value)> {
         vec![
-            n("thread/status/changed", json!({"threadId": "th", "status": {"type": "active"}})),
-            n("turn/started", json!({"threadId": "th", "turn": turn("t1", "inProgress")})),
-            n("item/completed", json!({"threadId": "th", "turnId": "t1", "item": {"type": "userMessage", "id": "u"}})),
-            n("item/agentMessage/delta", json!({"threadId": "th", "turnId": "t1", "itemId": "a", "delta": "hi"})),
-            n("item/completed", json!({"threadId": "th", "turnId": "t1", "item": {"type": "agentMessage", "id": "a", "text": "commentary", "phase": "commentary"}})),
-            n("item/completed", json!({"threadId": "th", "turnId": "t1", "item": {"type": "agentMessage", "id": "b", "text": "answer", "phase": null}})),
-            n("thread/tokenUsage/updated", json!({"threadId": "th", "turnId": "t1", "tokenUsage": usage(10)})),
-            n("thread/tokenUsage/updated", json!({"threadId": "th", "turnId": "t1", "tokenUsage": usage(5)})),
-            n("item/completed", json!({"threadId": "other", "turnId": "t9", "item": {"type": "agentMessage", "id": "z"}})),
-            n("thread/status/changed", json!({"threadId": "th", "status": {"type": "idle"}})),
-            n("turn/completed", json!({"threadId": "th", "turn": turn("t1", "completed")})),
-            n("item/completed", json!({"threadId": "th", "turnId": "t1", "item": {"type": "late"}})),
+            n(
+                "thread/status/changed",
+                json!({"threadId": "th", "status": {"type": "active"}}),
+            ),
+            n(
+                "turn/started",
+                json!({"threadId": "th", "turn": turn("t1", "inProgress")}),
+            ),
+            n(
+                "item/completed",
+                json!({"threadId": "th", "turnId": "t1", "item": {"type": "userMessage", "id": "u"}}),
+            ),
+            n(
+                "item/agentMessage/delta",
+                json!({"threadId": "th", "turnId": "t1", "itemId": "a", "delta": "hi"}),
+            ),
+            n(
+                "item/completed",
+                json!({"threadId": "th", "turnId": "t1", "item": {"type": "agentMessage", "id": "a", "text": "commentary", "phase": "commentary"}}),
+            ),
+            n(
+                "item/completed",
+                json!({"threadId": "th", "turnId": "t1", "item": {"type": "agentMessage", "id": "b", "text": "answer", "phase": null}}),
+            ),
+            n(
+                "thread/tokenUsage/updated",
+                json!({"threadId": "th", "turnId": "t1", "tokenUsage": usage(10)}),
+            ),
+            n(
+                "thread/tokenUsage/updated",
+                json!({"threadId": "th", "turnId": "t1", "tokenUsage": usage(5)}),
+            ),
+            n(
+                "item/completed",
+                json!({"threadId": "other", "turnId": "t9", "item": {"type": "agentMessage", "id": "z"}}),
+            ),
+            n(
+                "thread/status/changed",
+                json!({"threadId": "th", "status": {"type": "idle"}}),
+            ),
+            n(
+                "turn/completed",
+                json!({"threadId": "th", "turn": turn("t1", "completed")}),
+            ),
+            n(
+                "item/completed",
+                json!({"threadId": "th", "turnId": "t1", "item": {"type": "late"}}),
+            ),
         ]
     }
 
@@ -162,7 +198,10 @@ mod tests {
         assert_eq!(r.items.len(), 3);
         assert_eq!(r.final_response.as_deref(), Some("answer"));
         assert_eq!(r.usage.as_ref().map(|u| u.total_tokens), Some(15));
-        assert_eq!((r.started_at, r.completed_at, r.duration_ms), (Some(100), Some(103), Some(2500)));
+        assert_eq!(
+            (r.started_at, r.completed_at, r.duration_ms),
+            (Some(100), Some(103), Some(2500))
+        );
         assert_eq!(r.turn_ids, vec!["t1".to_owned()]);
     }
 
@@ -199,14 +238,22 @@ mod tests {
 
         let mut agg = TurnAggregator::<()>::new("th", Some("t1".into()));
         agg.set_interrupt_requested(true);
-        agg.push("turn/completed", &json!({"threadId": "th", "turn": turn("t1", "completed")}), ());
+        agg.push(
+            "turn/completed",
+            &json!({"threadId": "th", "turn": turn("t1", "completed")}),
+            (),
+        );
         assert_eq!(agg.result().status, TurnResultStatus::Interrupted);
     }
 
     #[test]
     fn final_response_prefers_final_answer_phase() {
         let mut agg = TurnAggregator::<()>::new("th", Some("t".into()));
-        for (text, phase) in [("fa", json!("final_answer")), ("none", Value::Null), ("c", json!("commentary"))] {
+        for (text, phase) in [
+            ("fa", json!("final_answer")),
+            ("none", Value::Null),
+            ("c", json!("commentary")),
+        ] {
             agg.push(
                 "item/completed",
                 &json!({"threadId": "th", "turnId": "t", "item": {"type": "agentMessage", "text": text, "phase": phase}}),

@@ -26,14 +26,20 @@ fn invalid(message: String) -> Error {
 }
 
 fn parse_json(what: &str, text: Option<String>) -> Result<Option<Value>> {
-    text.map(|t| serde_json::from_str(&t).map_err(|e| invalid(format!("{what} is not valid JSON: {e}")))).transpose()
+    text.map(|t| serde_json::from_str(&t).map_err(|e| invalid(format!("{what} is not valid JSON: {e}"))))
+        .transpose()
 }
 
 /// Runs a client future on its own task: a panic in it rejects the promise rather than aborting.
-async fn guarded<T: Send + 'static>(fut: impl Future<Output = std::result::Result<T, ClientError>> + Send + 'static) -> Result<T> {
+async fn guarded<T: Send + 'static>(
+    fut: impl Future<Output = std::result::Result<T, ClientError>> + Send + 'static,
+) -> Result<T> {
     match tokio::spawn(fut).await {
         Ok(r) => r.map_err(to_napi),
-        Err(e) => Err(to_napi(ClientError::new("ERR_PANIC", format!("internal error in codex-app-server-sdk: {e}")))),
+        Err(e) => Err(to_napi(ClientError::new(
+            "ERR_PANIC",
+            format!("internal error in codex-app-server-sdk: {e}"),
+        ))),
     }
 }
 
@@ -77,7 +83,13 @@ impl BindingClient {
             .filter(|t| t.is_finite() && *t > 0.0)
             .map(|t| std::time::Duration::from_millis(t as u64))
             .unwrap_or_else(|| client.request_timeout());
-        guarded(async move { client.request_with(&method, params, Some(timeout)).await.map(|v| v.to_string()) }).await
+        guarded(async move {
+            client
+                .request_with(&method, params, Some(timeout))
+                .await
+                .map(|v| v.to_string())
+        })
+        .await
     }
 
     #[napi(catch_unwind)]
@@ -89,7 +101,9 @@ impl BindingClient {
     /// Every notification from now on.
     #[napi(catch_unwind)]
     pub fn subscribe(&self) -> BindingStream {
-        BindingStream { events: Arc::new(self.client.subscribe()) }
+        BindingStream {
+            events: Arc::new(self.client.subscribe()),
+        }
     }
 
     /// Server requests go to `handler(line)`; it must answer through `respond`. The callback is
@@ -127,7 +141,9 @@ impl BindingClient {
         let params: Value = serde_json::from_str(&params).map_err(|e| invalid(format!("turn params: {e}")))?;
         let client = self.client.clone();
         let handle = guarded(async move { client.start_turn(params).await }).await?;
-        Ok(BindingTurn { handle: Arc::new(handle) })
+        Ok(BindingTurn {
+            handle: Arc::new(handle),
+        })
     }
 
     #[napi]

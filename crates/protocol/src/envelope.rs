@@ -34,10 +34,23 @@ pub struct RpcError {
 /// and a few ids, and unknown methods and fields must pass through untouched.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Message {
-    Request { id: RequestId, method: String, params: Option<Value> },
-    Notification { method: String, params: Option<Value> },
-    Response { id: RequestId, result: Value },
-    Error { id: Option<RequestId>, error: RpcError },
+    Request {
+        id: RequestId,
+        method: String,
+        params: Option<Value>,
+    },
+    Notification {
+        method: String,
+        params: Option<Value>,
+    },
+    Response {
+        id: RequestId,
+        result: Value,
+    },
+    Error {
+        id: Option<RequestId>,
+        error: RpcError,
+    },
 }
 
 /// Why a line is not a protocol message.
@@ -134,21 +147,35 @@ mod tests {
     fn classifies_every_kind() {
         assert_eq!(
             Message::decode(r#"{"id":1,"method":"thread/start","params":{}}"#).unwrap(),
-            Message::Request { id: RequestId::Int(1), method: "thread/start".into(), params: Some(json!({})) }
+            Message::Request {
+                id: RequestId::Int(1),
+                method: "thread/start".into(),
+                params: Some(json!({}))
+            }
         );
         assert_eq!(
             Message::decode(r#"{"method":"initialized"}"#).unwrap(),
-            Message::Notification { method: "initialized".into(), params: None }
+            Message::Notification {
+                method: "initialized".into(),
+                params: None
+            }
         );
         assert_eq!(
             Message::decode(r#"{"id":"a","result":{"ok":true}}"#).unwrap(),
-            Message::Response { id: RequestId::Str("a".into()), result: json!({"ok": true}) }
+            Message::Response {
+                id: RequestId::Str("a".into()),
+                result: json!({"ok": true})
+            }
         );
         assert_eq!(
             Message::decode(r#"{"id":2,"error":{"code":-32600,"message":"Not initialized"}}"#).unwrap(),
             Message::Error {
                 id: Some(RequestId::Int(2)),
-                error: RpcError { code: -32600, message: "Not initialized".into(), data: None }
+                error: RpcError {
+                    code: -32600,
+                    message: "Not initialized".into(),
+                    data: None
+                }
             }
         );
     }
@@ -168,10 +195,22 @@ mod tests {
 
     #[test]
     fn rejects_noise_with_a_reason() {
-        assert!(matches!(Message::decode("Welcome to bash"), Err(DecodeError::NotJson(_))));
+        assert!(matches!(
+            Message::decode("Welcome to bash"),
+            Err(DecodeError::NotJson(_))
+        ));
         assert!(matches!(Message::decode("[1,2]"), Err(DecodeError::NotAMessage(_))));
-        assert!(matches!(Message::decode(r#"{"id":1}"#), Err(DecodeError::NotAMessage(_))));
-        assert!(matches!(Message::decode(r#"{"id":[1],"method":"x"}"#), Err(DecodeError::NotAMessage(_))));
-        assert!(matches!(Message::decode(r#"{"id":1,"result":1"#), Err(DecodeError::NotJson(_))));
+        assert!(matches!(
+            Message::decode(r#"{"id":1}"#),
+            Err(DecodeError::NotAMessage(_))
+        ));
+        assert!(matches!(
+            Message::decode(r#"{"id":[1],"method":"x"}"#),
+            Err(DecodeError::NotAMessage(_))
+        ));
+        assert!(matches!(
+            Message::decode(r#"{"id":1,"result":1"#),
+            Err(DecodeError::NotJson(_))
+        ));
     }
 }

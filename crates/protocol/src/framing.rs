@@ -13,7 +13,10 @@ pub struct JsonlReader<R> {
 
 impl<R: BufRead> JsonlReader<R> {
     pub fn new(inner: R) -> Self {
-        Self { inner, buf: String::new() }
+        Self {
+            inner,
+            buf: String::new(),
+        }
     }
 }
 
@@ -38,11 +41,20 @@ impl<R: BufRead> Iterator for JsonlReader<R> {
 }
 
 pub fn encode_request(id: &RequestId, method: &str, params: Option<&Value>) -> String {
-    Message::Request { id: id.clone(), method: method.to_owned(), params: params.cloned() }.encode()
+    Message::Request {
+        id: id.clone(),
+        method: method.to_owned(),
+        params: params.cloned(),
+    }
+    .encode()
 }
 
 pub fn encode_notification(method: &str, params: Option<&Value>) -> String {
-    Message::Notification { method: method.to_owned(), params: params.cloned() }.encode()
+    Message::Notification {
+        method: method.to_owned(),
+        params: params.cloned(),
+    }
+    .encode()
 }
 
 pub fn encode_response(id: &RequestId, result: Value) -> String {
@@ -50,7 +62,11 @@ pub fn encode_response(id: &RequestId, result: Value) -> String {
 }
 
 pub fn encode_error_response(id: &RequestId, error: RpcError) -> String {
-    Message::Error { id: Some(id.clone()), error }.encode()
+    Message::Error {
+        id: Some(id.clone()),
+        error,
+    }
+    .encode()
 }
 
 #[cfg(test)]

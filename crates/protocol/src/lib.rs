@@ -9,6 +9,6 @@ pub mod generated;
 mod params;
 
 pub use envelope::{DecodeError, Message, RequestId, RpcError};
-pub use framing::{encode_notification, encode_request, encode_response, encode_error_response, JsonlReader};
+pub use framing::{encode_error_response, encode_notification, encode_request, encode_response, JsonlReader};
 pub use generated::*;
 pub use params::{active_turn_id_from_error, thread_id_of, turn_id_of};

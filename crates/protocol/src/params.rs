@@ -22,7 +22,10 @@ pub fn turn_id_of(params: &Value) -> Option<&str> {
 /// without backticks), which is the turn to retry with.
 pub fn active_turn_id_from_error(message: &str) -> Option<String> {
     let (_, rest) = message.rsplit_once("but found")?;
-    let id = rest.trim().trim_matches(|c: char| c == '`' || c == '\'' || c == '"' || c == '.').trim();
+    let id = rest
+        .trim()
+        .trim_matches(|c: char| c == '`' || c == '\'' || c == '"' || c == '.')
+        .trim();
     (!id.is_empty() && !id.contains(char::is_whitespace)).then(|| id.to_owned())
 }
 
@@ -42,8 +45,14 @@ mod tests {
 
     #[test]
     fn active_turn_from_both_error_spellings() {
-        assert_eq!(active_turn_id_from_error("expected active turn id `a1` but found `b2`").as_deref(), Some("b2"));
-        assert_eq!(active_turn_id_from_error("expected active turn id a1 but found b2").as_deref(), Some("b2"));
+        assert_eq!(
+            active_turn_id_from_error("expected active turn id `a1` but found `b2`").as_deref(),
+            Some("b2")
+        );
+        assert_eq!(
+            active_turn_id_from_error("expected active turn id a1 but found b2").as_deref(),
+            Some("b2")
+        );
         assert_eq!(active_turn_id_from_error("no active turn to steer"), None);
         assert_eq!(active_turn_id_from_error("but found "), None);
     }

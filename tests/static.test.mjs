@@ -1,0 +1,27 @@
+// Checks that need no app-server run: the generated protocol bindings match the pinned binary,
+// and the typed usage file compiles under `tsc --strict` against the published declarations.
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import path from "node:path";
+import { test } from "node:test";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+
+const run = promisify(execFile);
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+
+test("committed protocol bindings equal what the pinned codex binary generates", { timeout: 120_000 }, async () => {
+  const { stdout } = await run(process.execPath, [path.join(root, "scripts/generate-protocol.mjs"), "--check"], { cwd: root });
+  assert.match(stdout, /up to date/);
+});
+
+test("a typed usage file compiles with tsc --strict against index.d.ts", { timeout: 120_000 }, async () => {
+  const tsc = path.join(root, "node_modules/typescript/bin/tsc");
+  const r = await run(process.execPath, [tsc, "-p", path.join(root, "tests/types/tsconfig.json")], { cwd: root }).catch((e) => e);
+  assert.equal(r.code ?? 0, 0, `${r.stdout ?? ""}${r.stderr ?? ""}`);
+});
+
+test("the napi binding loader is the one the pinned @napi-rs/cli generates", { timeout: 300_000 }, async () => {
+  const { stdout } = await run("git", ["status", "--porcelain", "binding/index.js", "binding/index.d.ts"], { cwd: root });
+  assert.equal(stdout.trim(), "", "binding/index.js or index.d.ts differ from the committed ones: commit the regenerated files");
+});

@@ -1,0 +1,102 @@
+// Compiled with `tsc --strict` by the test suite: the public API as a TypeScript user writes it.
+// It is never run; a type error anywhere here fails the build.
+import {
+  Codex,
+  CodexError,
+  CodexRpcError,
+  TimeoutError,
+  TransportClosedError,
+  TurnFailedError,
+  type Notification,
+  type ThreadGoal,
+  type ThreadInfo,
+  type TurnResult,
+  type ServerRequest,
+  type LoginHandle,
+} from "codex-app-server-sdk";
+
+export async function usage(): Promise<void> {
+  await using codex = await Codex.start({
+    config: { model: "o3", "features.x": true },
+    env: { RUST_LOG: "warn" },
+    clientInfo: { name: "app", version: "1.0.0" },
+    startupTimeoutMs: 10_000,
+    requestTimeoutMs: 60_000,
+    onServerRequest: async (request: ServerRequest, { signal }) => {
+      signal.throwIfAborted();
+      if (request.method === "item/commandExecution/requestApproval") {
+        const command: string | null | undefined = request.params.command;
+        return { decision: command ? "accept" : "decline" };
+      }
+      return null;
+    },
+  });
+  const version: string | null = codex.metadata.serverVersion;
+  const pid: number | null = codex.pid;
+  void version, pid;
+
+  const thread = await codex.startThread({ cwd: "/tmp" });
+  const turn = await thread.turn("hello", { model: "o3", signal: AbortSignal.timeout(1000) });
+  for await (const n of turn) {
+    if (n.method === "item/agentMessage/delta") {
+      const delta: string = n.params.delta;
+      void delta;
+    } else if (n.method === "turn/completed") {
+      const status: string = n.params.turn.status;
+      void status;
+    }
+  }
+  await turn.steer([{ type: "text", text: "more" }, { type: "localImage", path: "/x.png" }]);
+  await turn.interrupt();
+  const result: TurnResult = await turn.result();
+  const final: string | null = result.finalResponse;
+  const total: number | undefined = result.usage?.totalTokens;
+  const goal: ThreadGoal | null = result.goal;
+  void final, total, goal;
+
+  try {
+    await thread.run({ type: "text", text: "again" });
+  } catch (err) {
+    if (err instanceof TurnFailedError) console.log(err.result.error?.message, err.code);
+    else if (err instanceof CodexRpcError) console.log(err.rpcCode, err.method, err.data);
+    else if (err instanceof TransportClosedError) console.log(err.exitCode, err.signal, err.stderrTail);
+    else if (err instanceof TimeoutError || err instanceof CodexError) console.log(err.code);
+  }
+
+  const info: ThreadInfo = await thread.read({ includeTurns: true });
+  const again: ThreadInfo = await codex.readThread(info.id);
+  await thread.setName("named");
+  await thread.compact();
+  const g: ThreadGoal | null = await thread.getGoal();
+  const cleared: boolean = await thread.clearGoal();
+  void again, g, cleared;
+
+  const list = await codex.listThreads({ limit: 10 });
+  for (const t of list.data) console.log(t.id);
+  const forked = await codex.forkThread(thread.id);
+  const resumed = await codex.resumeThread(forked.id);
+  await codex.archiveThread(resumed.id);
+  await codex.unarchiveThread(resumed.id);
+  const models = await codex.models({ includeHidden: true });
+  console.log(models.data.length);
+  const account = await codex.account({ refreshToken: false });
+  console.log(account.requiresOpenaiAuth);
+  await codex.loginApiKey("sk-...");
+  const login: LoginHandle = await codex.loginChatgptDeviceCode();
+  console.log(login.verificationUrl, login.userCode);
+  await login.wait({ timeoutMs: 60_000 });
+  await login.cancel();
+  await codex.logout();
+
+  const started = await codex.request("thread/start", {});
+  const id: string = started.thread.id;
+  const anything = await codex.request<{ ok: boolean }>("x/custom", { a: 1 }, { timeoutMs: 5, signal: AbortSignal.timeout(5) });
+  const ok: boolean = anything.ok;
+  void id, ok;
+
+  for await (const n of codex.notifications({ signal: AbortSignal.timeout(10) })) {
+    const typed: Notification = n;
+    if (typed.method === "thread/goal/updated") console.log(typed.params.goal.status);
+  }
+  await codex.close();
+}
