@@ -6,11 +6,13 @@
 //! I/O, so the very same code decides outcomes natively and in wasm.
 
 mod accumulator;
+mod goal;
 mod result;
 mod turn;
 mod usage;
 
 pub use accumulator::Accumulator;
+pub use goal::GoalEngine;
 pub use result::{TurnResult, TurnResultStatus};
 pub use turn::TurnAggregator;
 pub use usage::add_usage;
