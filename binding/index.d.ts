@@ -9,6 +9,12 @@
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
+/** Aborts a pending start (a JS promise cannot be dropped, so abort is its own call). */
+export declare class BindingCancel {
+  constructor()
+  cancel(): void
+}
+
 export declare class BindingClient {
   /** JSON of the `initialize` answer plus `serverVersion`. */
   metadata(): string
@@ -30,6 +36,8 @@ export declare class BindingClient {
   respond(id: string, result?: string | undefined | null, error?: string | undefined | null): boolean
   /** `turn/start` with these params (JSON, naming `threadId`). */
   startTurn(params: string): Promise<BindingTurn>
+  /** Starts a goal on `thread_id`; resolves once its first turn started. `cancel` aborts the start. */
+  startGoal(threadId: string, objective: string, tokenBudget: number | undefined | null, startTimeoutMs: number, cancel: BindingCancel): Promise<BindingTurn>
   close(): Promise<void>
 }
 
@@ -42,6 +50,10 @@ export declare class BindingStream {
 export declare class BindingTurn {
   get id(): string
   get threadId(): string
+  /** Physical turns so far (one for a plain turn). */
+  turnIds(): Array<string>
+  /** JSON of the latest goal snapshot seen, `null` for a plain turn. */
+  goal(): string | null
   /** Up to `max` of this turn's notifications as raw lines; `null` after `turn/completed`. */
   next(max: number): Promise<Array<string> | null>
   stopStreaming(): void

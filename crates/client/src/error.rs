@@ -21,6 +21,10 @@ pub mod code {
     pub const INVALID_ARGUMENT: &str = "ERR_INVALID_ARGUMENT";
     /// The app-server sent something the protocol does not allow here.
     pub const PROTOCOL: &str = "ERR_PROTOCOL";
+    /// Goals need a persisted thread.
+    pub const EPHEMERAL_THREAD: &str = "ERR_EPHEMERAL_THREAD";
+    /// The caller aborted the wait.
+    pub const ABORTED: &str = "ERR_ABORTED";
     /// A steer found no turn to act on.
     pub const NO_ACTIVE_TURN: &str = "ERR_NO_ACTIVE_TURN";
 }

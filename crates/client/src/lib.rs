@@ -2,8 +2,10 @@
 //! JSON-RPC over stdio, routes notifications to the turns that own them, and answers the server's
 //! own requests. Usable from Rust on its own; the napi binding is a thin layer over it.
 
+mod cancel;
 mod client;
 mod error;
+mod goal;
 mod options;
 mod pending;
 mod process;
@@ -14,10 +16,12 @@ mod stream;
 mod toml;
 mod turn;
 
+pub use cancel::CancelToken;
 pub use client::{Client, Metadata, ServerRequestHandler};
 pub use codex_sdk_engine::{TurnResult, TurnResultStatus};
 pub use codex_sdk_protocol::{RequestId, RpcError};
 pub use error::{code, ClientError, ErrorDetails};
+pub use goal::GoalStart;
 pub use options::{ClientInfo, ClientOptions};
 pub use server_request::{default_answer, ServerRequest};
 pub use stream::EventStream;

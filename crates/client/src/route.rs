@@ -1,43 +1,118 @@
-//! A route: the client's view of one running turn on one thread. The reader task feeds it every
-//! notification of its thread; the engine decides what reaches the stream and when it is over.
+//! A route: the client's view of one run (a plain turn or a goal) on one thread. The reader task
+//! feeds it every notification of its thread; the engine decides what reaches the stream and when
+//! the run is over.
 
 use crate::error::ClientError;
 use crate::stream::{self, EventStream, StreamItem};
-use codex_sdk_engine::{Emit, TurnAggregator, TurnResult};
+use codex_sdk_engine::{Emit, GoalEngine, TurnAggregator, TurnResult};
+use codex_sdk_protocol::ThreadGoal;
 use serde_json::{json, Value};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 
 pub type Outcome = Option<Result<TurnResult, ClientError>>;
 
+enum Engine {
+    Turn(TurnAggregator<Arc<str>>),
+    Goal(GoalEngine<Arc<str>>),
+}
+
+impl Engine {
+    fn push(&mut self, method: &str, params: &Value, raw: Arc<str>) -> Vec<Emit<Arc<str>>> {
+        match self {
+            Engine::Turn(e) => e.push(method, params, raw),
+            Engine::Goal(e) => e.push(method, params, raw),
+        }
+    }
+
+    fn is_done(&self) -> bool {
+        match self {
+            Engine::Turn(e) => e.is_done(),
+            Engine::Goal(e) => e.is_done(),
+        }
+    }
+
+    fn result(&self) -> TurnResult {
+        match self {
+            Engine::Turn(e) => e.result(),
+            Engine::Goal(e) => e.result(),
+        }
+    }
+}
+
 pub struct Route {
     state: Mutex<RouteState>,
     outcome: watch::Sender<Outcome>,
+    /// Bumped whenever the route takes something in, so waiters can re-check its state.
+    progress: watch::Sender<u64>,
 }
 
 struct RouteState {
-    engine: TurnAggregator<Arc<str>>,
+    engine: Engine,
     /// `None` once the stream ended or nobody wants it.
     events: Option<mpsc::UnboundedSender<StreamItem>>,
 }
 
+/// What a waiter sees of a route.
+pub struct View<'a>(MutexGuard<'a, RouteState>);
+
+impl View<'_> {
+    /// The logical id of a goal run, once its first turn started.
+    pub fn logical_turn_id(&self) -> Option<&str> {
+        match &self.0.engine {
+            Engine::Turn(e) => e.turn_id(),
+            Engine::Goal(e) => e.logical_turn_id(),
+        }
+    }
+
+    /// The physical turn running now, if any.
+    pub fn active_turn_id(&self) -> Option<&str> {
+        match &self.0.engine {
+            Engine::Turn(e) => e.turn_id().filter(|_| !e.is_done()),
+            Engine::Goal(e) => e.current_turn_id().filter(|_| e.turn_active()),
+        }
+    }
+
+    pub fn goal_active(&self) -> bool {
+        matches!(&self.0.engine, Engine::Goal(e) if e.goal_active())
+    }
+
+    pub fn is_done(&self) -> bool {
+        self.0.engine.is_done()
+    }
+}
+
 impl Route {
-    pub fn new_turn(thread_id: &str) -> (Arc<Route>, EventStream, watch::Receiver<Outcome>) {
+    fn create(engine: Engine) -> (Arc<Route>, EventStream, watch::Receiver<Outcome>) {
         let (tx, stream) = stream::channel();
         let (outcome, outcome_rx) = watch::channel(None);
         let route = Route {
             state: Mutex::new(RouteState {
-                engine: TurnAggregator::new(thread_id, None),
+                engine,
                 events: Some(tx),
             }),
             outcome,
+            progress: watch::channel(0).0,
         };
         (Arc::new(route), stream, outcome_rx)
+    }
+
+    pub fn new_turn(thread_id: &str) -> (Arc<Route>, EventStream, watch::Receiver<Outcome>) {
+        Self::create(Engine::Turn(TurnAggregator::new(thread_id, None)))
+    }
+
+    pub fn new_goal(thread_id: &str) -> (Arc<Route>, EventStream, watch::Receiver<Outcome>) {
+        Self::create(Engine::Goal(GoalEngine::new(thread_id)))
     }
 
     fn lock(&self) -> MutexGuard<'_, RouteState> {
         // A panic elsewhere must not wedge every later call: the state stays usable.
         self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn view(&self) -> View<'_> {
+        View(self.lock())
     }
 
     /// Takes a notification of this route's thread. Returns true when the run just ended.
@@ -50,10 +125,13 @@ impl Route {
         self.deliver(&mut st, emitted)
     }
 
-    /// Fixes the turn id from the `turn/start` response. Returns true when the run already ended.
+    /// Fixes a plain turn's id from the `turn/start` response. Returns true when the run already ended.
     pub fn set_turn_id(&self, id: &str) -> bool {
         let mut st = self.lock();
-        let emitted = st.engine.set_turn_id(id);
+        let emitted = match &mut st.engine {
+            Engine::Turn(e) => e.set_turn_id(id),
+            Engine::Goal(_) => Vec::new(),
+        };
         self.deliver(&mut st, emitted)
     }
 
@@ -72,6 +150,7 @@ impl Route {
                 }
             }
         }
+        self.progress.send_modify(|n| *n += 1);
         if st.engine.is_done() && self.outcome.borrow().is_none() {
             st.events = None;
             self.outcome.send_replace(Some(Ok(st.engine.result())));
@@ -80,7 +159,7 @@ impl Route {
         false
     }
 
-    /// Ends the run with an error (the transport closed): the stream and the result both see it.
+    /// Ends the run with an error: the stream and the result both see it.
     pub fn fail(&self, error: &ClientError) {
         let mut st = self.lock();
         if let Some(tx) = st.events.take() {
@@ -89,6 +168,7 @@ impl Route {
         if self.outcome.borrow().is_none() {
             self.outcome.send_replace(Some(Err(error.clone())));
         }
+        self.progress.send_modify(|n| *n += 1);
     }
 
     /// Nobody will read the stream: stop buffering it. The result is still aggregated.
@@ -97,15 +177,55 @@ impl Route {
     }
 
     pub fn set_interrupt_requested(&self, requested: bool) {
-        self.lock().engine.set_interrupt_requested(requested);
+        match &mut self.lock().engine {
+            Engine::Turn(e) => e.set_interrupt_requested(requested),
+            Engine::Goal(e) => e.set_interrupt_requested(requested),
+        }
     }
 
     pub fn is_done(&self) -> bool {
         self.outcome.borrow().is_some()
     }
 
-    /// The physical turn to steer or interrupt now.
+    pub fn is_goal(&self) -> bool {
+        matches!(self.lock().engine, Engine::Goal(_))
+    }
+
+    /// The physical turn to steer or interrupt now (the running one, else the latest).
     pub fn current_turn_id(&self) -> Option<String> {
-        self.lock().engine.turn_id().map(str::to_owned)
+        match &self.lock().engine {
+            Engine::Turn(e) => e.turn_id().map(str::to_owned),
+            Engine::Goal(e) => e.current_turn_id().map(str::to_owned),
+        }
+    }
+
+    pub fn turn_ids(&self) -> Vec<String> {
+        match &self.lock().engine {
+            Engine::Turn(e) => e.turn_id().map(|t| vec![t.to_owned()]).unwrap_or_default(),
+            Engine::Goal(e) => e.turn_ids().to_vec(),
+        }
+    }
+
+    pub fn goal(&self) -> Option<ThreadGoal> {
+        match &self.lock().engine {
+            Engine::Turn(_) => None,
+            Engine::Goal(e) => e.goal().cloned(),
+        }
+    }
+
+    /// Waits until `ready` holds of the route, up to `limit`. Returns whether it did.
+    pub async fn wait_until(&self, limit: Duration, ready: impl Fn(&View<'_>) -> bool) -> bool {
+        let mut rx = self.progress.subscribe();
+        let check = async {
+            loop {
+                if ready(&self.view()) {
+                    return true;
+                }
+                if self.is_done() || rx.changed().await.is_err() {
+                    return ready(&self.view());
+                }
+            }
+        };
+        tokio::time::timeout(limit, check).await.unwrap_or(false)
     }
 }

@@ -1,14 +1,20 @@
-//! Plain turns: start, stream, steer, interrupt, result.
+//! Running turns (plain or goal runs): stream, steer, interrupt, result.
 
 use crate::client::Client;
 use crate::error::{code, ClientError};
 use crate::route::{Outcome, Route};
 use crate::stream::EventStream;
 use codex_sdk_engine::TurnResult;
+use codex_sdk_protocol::{active_turn_id_from_error, ThreadGoal};
 use serde_json::{json, Value};
 use std::sync::Arc;
 use tokio::sync::watch;
 
+/// Tries per steer or interrupt: a continuation can start between reading the current turn and
+/// the server handling the call, so the first try may name a turn that just ended.
+const ATTEMPTS: usize = 3;
+
+/// One logical turn: a plain turn, or a whole goal run.
 pub struct TurnHandle {
     client: Client,
     route: Arc<Route>,
@@ -47,18 +53,37 @@ impl Client {
         if route.set_turn_id(id) {
             self.release(&thread_id, &route);
         }
-        Ok(TurnHandle {
-            client: self.clone(),
+        Ok(TurnHandle::new(
+            self.clone(),
             route,
             thread_id,
-            id: id.to_owned(),
+            id.to_owned(),
             events,
             outcome,
-        })
+        ))
     }
 }
 
 impl TurnHandle {
+    pub(crate) fn new(
+        client: Client,
+        route: Arc<Route>,
+        thread_id: String,
+        id: String,
+        events: EventStream,
+        outcome: watch::Receiver<Outcome>,
+    ) -> Self {
+        Self {
+            client,
+            route,
+            thread_id,
+            id,
+            events,
+            outcome,
+        }
+    }
+
+    /// The logical id (a goal's first physical turn).
     pub fn id(&self) -> &str {
         &self.id
     }
@@ -67,7 +92,17 @@ impl TurnHandle {
         &self.thread_id
     }
 
-    /// The next batch of this turn's notifications (raw lines); `None` after `turn/completed`.
+    /// Physical turns so far.
+    pub fn turn_ids(&self) -> Vec<String> {
+        self.route.turn_ids()
+    }
+
+    /// The latest goal snapshot seen; `None` for a plain turn.
+    pub fn goal(&self) -> Option<ThreadGoal> {
+        self.route.goal()
+    }
+
+    /// The next batch of this run's notifications (raw lines); `None` after its `turn/completed`.
     pub async fn next_batch(&self, max: usize) -> Result<Option<Vec<Arc<str>>>, ClientError> {
         self.events.next_batch(max).await
     }
@@ -84,33 +119,107 @@ impl TurnHandle {
             .wait_for(Option::is_some)
             .await
             .map_err(|_| ClientError::new(code::TRANSPORT_CLOSED, "the client is gone"))?;
-        outcome.clone().expect("wait_for returned a settled outcome")
+        outcome
+            .clone()
+            .unwrap_or_else(|| Err(ClientError::new(code::PROTOCOL, "the run settled without a result")))
     }
 
+    /// Adds input to the running physical turn. In a goal run, a rollover in between is retried
+    /// with the turn the server names, and a steer between turns waits for the next one.
     pub async fn steer(&self, input: Value) -> Result<(), ClientError> {
-        let turn_id = self.route.current_turn_id().unwrap_or_else(|| self.id.clone());
-        let params = json!({"threadId": self.thread_id, "expectedTurnId": turn_id, "input": input});
-        self.client.request("turn/steer", Some(params)).await.map(drop)
+        let goal = self.route.is_goal();
+        let mut named: Option<String> = None;
+        // The turn the server last refused as not active: the next try must wait for another.
+        let mut refused: Option<String> = None;
+        for _ in 0..ATTEMPTS {
+            let turn = match named.take() {
+                Some(t) => t,
+                None if goal => match self.next_active_turn(refused.as_deref()).await {
+                    Some(t) => t,
+                    None => return Err(self.no_active_turn("turn/steer")),
+                },
+                None => self.route.current_turn_id().unwrap_or_else(|| self.id.clone()),
+            };
+            let params = json!({"threadId": self.thread_id, "expectedTurnId": turn, "input": input});
+            match self.client.request("turn/steer", Some(params)).await {
+                Ok(_) => return Ok(()),
+                Err(e) if goal => match e.rpc_message() {
+                    Some(m) if active_turn_id_from_error(m).is_some() => named = active_turn_id_from_error(m),
+                    Some(m) if m.contains("no active turn") => refused = Some(turn),
+                    _ => return Err(e),
+                },
+                Err(e) => return Err(e),
+            }
+        }
+        Err(self.no_active_turn("turn/steer"))
     }
 
-    /// Interrupts the turn; resolves once the server has aborted it. An interrupt after the turn
-    /// ended resolves without effect.
+    /// Interrupts the run; resolves once the server has aborted the running turn. A goal is paused
+    /// first, so no continuation follows. After the run ended: no effect.
     pub async fn interrupt(&self) -> Result<(), ClientError> {
         if self.route.is_done() {
             return Ok(());
         }
         self.route.set_interrupt_requested(true);
-        let turn_id = self.route.current_turn_id().unwrap_or_else(|| self.id.clone());
-        let params = json!({"threadId": self.thread_id, "turnId": turn_id});
-        match self.client.request("turn/interrupt", Some(params)).await {
-            Ok(_) => Ok(()),
-            Err(e) if e.rpc_message().is_some_and(|m| m.contains("no active turn")) => Ok(()),
-            Err(e) => {
-                if !self.route.is_done() {
-                    self.route.set_interrupt_requested(false);
+        let goal = self.route.is_goal();
+        if goal {
+            let pause = json!({"threadId": self.thread_id, "status": "paused"});
+            if let Err(e) = self.client.request("thread/goal/set", Some(pause)).await {
+                // A goal cleared meanwhile has nothing to pause; anything else is the caller's news.
+                if e.code != code::RPC {
+                    return Err(e);
                 }
-                Err(e)
             }
         }
+        let mut named: Option<String> = None;
+        for _ in 0..ATTEMPTS {
+            let turn = match named.take() {
+                Some(t) => t,
+                None => match self.route.view().active_turn_id() {
+                    Some(t) => t.to_owned(),
+                    // Between turns, the pause alone ends the run.
+                    None if goal => return Ok(()),
+                    None => self.route.current_turn_id().unwrap_or_else(|| self.id.clone()),
+                },
+            };
+            let params = json!({"threadId": self.thread_id, "turnId": turn});
+            match self.client.request("turn/interrupt", Some(params)).await {
+                Ok(_) => return Ok(()),
+                Err(e) => match e.rpc_message() {
+                    Some(m) if m.contains("no active turn") => return Ok(()),
+                    Some(m) if goal && active_turn_id_from_error(m).is_some() => named = active_turn_id_from_error(m),
+                    _ => {
+                        if !self.route.is_done() {
+                            self.route.set_interrupt_requested(false);
+                        }
+                        return Err(e);
+                    }
+                },
+            }
+        }
+        Ok(())
+    }
+
+    /// The running physical turn of a goal run other than `not`, waiting (bounded) across a
+    /// rollover; `None` when the run is over or its goal no longer drives turns.
+    async fn next_active_turn(&self, not: Option<&str>) -> Option<String> {
+        let limit = self.client.request_timeout();
+        let fresh = |t: Option<&str>| t.is_some() && t != not;
+        self.route
+            .wait_until(limit, |v| fresh(v.active_turn_id()) || v.is_done() || !v.goal_active())
+            .await;
+        self.route
+            .view()
+            .active_turn_id()
+            .filter(|t| fresh(Some(t)))
+            .map(str::to_owned)
+    }
+
+    fn no_active_turn(&self, method: &str) -> ClientError {
+        ClientError::new(
+            code::NO_ACTIVE_TURN,
+            format!("{method}: the run on thread {} has no active turn", self.thread_id),
+        )
+        .with_method(method)
     }
 }

@@ -9,7 +9,9 @@
 
 #![deny(clippy::all)]
 
-use codex_sdk_client::{Client, ClientError, ClientOptions, EventStream, RequestId, RpcError, TurnHandle};
+use codex_sdk_client::{
+    CancelToken, Client, ClientError, ClientOptions, EventStream, GoalStart, RequestId, RpcError, TurnHandle,
+};
 use napi::bindgen_prelude::*;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi_derive::napi;
@@ -59,6 +61,33 @@ pub async fn start_client(options: String) -> Result<BindingClient> {
 #[napi]
 pub struct BindingClient {
     client: Client,
+}
+
+/// Aborts a pending start (a JS promise cannot be dropped, so abort is its own call).
+#[napi]
+pub struct BindingCancel {
+    token: Arc<CancelToken>,
+}
+
+#[napi]
+impl BindingCancel {
+    #[napi(constructor)]
+    pub fn new() -> Self {
+        Self {
+            token: Arc::new(CancelToken::default()),
+        }
+    }
+
+    #[napi(catch_unwind)]
+    pub fn cancel(&self) {
+        self.token.cancel();
+    }
+}
+
+impl Default for BindingCancel {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 #[napi]
@@ -146,6 +175,33 @@ impl BindingClient {
         })
     }
 
+    /// Starts a goal on `thread_id`; resolves once its first turn started. `cancel` aborts the start.
+    #[napi]
+    pub fn start_goal(
+        &self,
+        env: Env,
+        thread_id: String,
+        objective: String,
+        token_budget: Option<i64>,
+        start_timeout_ms: f64,
+        cancel: &BindingCancel,
+    ) -> Result<AsyncBlock<BindingTurn>> {
+        let client = self.client.clone();
+        let token = cancel.token.clone();
+        let start = GoalStart {
+            objective,
+            token_budget,
+            start_timeout: std::time::Duration::from_millis(start_timeout_ms.max(0.0) as u64),
+        };
+        AsyncBlockBuilder::new(async move {
+            let handle = guarded(async move { client.start_goal(&thread_id, start, token).await }).await?;
+            Ok(BindingTurn {
+                handle: Arc::new(handle),
+            })
+        })
+        .build(&env)
+    }
+
     #[napi]
     pub async fn close(&self) -> Result<()> {
         let client = self.client.clone();
@@ -192,6 +248,18 @@ impl BindingTurn {
     #[napi(getter, catch_unwind)]
     pub fn thread_id(&self) -> String {
         self.handle.thread_id().to_owned()
+    }
+
+    /// Physical turns so far (one for a plain turn).
+    #[napi(catch_unwind)]
+    pub fn turn_ids(&self) -> Vec<String> {
+        self.handle.turn_ids()
+    }
+
+    /// JSON of the latest goal snapshot seen, `null` for a plain turn.
+    #[napi(catch_unwind)]
+    pub fn goal(&self) -> Option<String> {
+        self.handle.goal().and_then(|g| serde_json::to_string(&g).ok())
     }
 
     /// Up to `max` of this turn's notifications as raw lines; `null` after `turn/completed`.
