@@ -94,6 +94,8 @@ export function fromNative(err: unknown): Error {
     }
     case "ERR_TIMEOUT":
       return new TimeoutError(data.message, data.method ?? null);
+    case "ERR_ABORTED":
+      return new DOMException(data.message, "AbortError");
     default:
       return new CodexError(data.message, data.code);
   }

@@ -2,9 +2,10 @@ import { withSignal } from "./abort";
 import type { Codex } from "./codex";
 import { abortError, native } from "./errors";
 import { toInputItems } from "./input";
-import type { BindingTurn } from "./native";
+import { GoalHandle } from "./goal";
+import { binding, type BindingTurn } from "./native";
 import { TurnHandle } from "./turn";
-import type { Input, ThreadGoal, ThreadInfo, TurnOptions, TurnResult } from "./types";
+import type { GoalOptions, Input, ThreadGoal, ThreadInfo, TurnOptions, TurnResult } from "./types";
 
 /** A conversation on the app-server. Get one from `Codex.startThread`, `resumeThread` or `forkThread`. */
 export class Thread {
@@ -30,6 +31,38 @@ export class Thread {
   async run(input: Input, options: TurnOptions = {}): Promise<TurnResult> {
     const turn = await this.turn(input, options);
     return turn.result();
+  }
+
+  /**
+   * Starts a goal: clears the thread's stored goal, sets this one active, and resolves once the
+   * server's first goal turn has started (within `startTimeoutMs`; on timeout or abort the goal is
+   * paused, whatever started is interrupted, and this rejects).
+   */
+  async goal(objective: string, options: GoalOptions = {}): Promise<GoalHandle> {
+    if (typeof objective !== "string" || objective.trim() === "") throw new TypeError("goal: objective must be a non-empty string");
+    const { tokenBudget, startTimeoutMs = 30_000, signal } = options;
+    if (tokenBudget !== undefined && (!Number.isSafeInteger(tokenBudget) || tokenBudget <= 0)) {
+      throw new TypeError(`goal: tokenBudget must be a positive integer, got ${tokenBudget}`);
+    }
+    if (!(startTimeoutMs > 0)) throw new TypeError(`goal: startTimeoutMs must be positive, got ${startTimeoutMs}`);
+    if (signal?.aborted) throw abortError(signal, "goal");
+    const cancel = new binding.BindingCancel();
+    const onAbort = () => cancel.cancel();
+    signal?.addEventListener("abort", onAbort, { once: true });
+    try {
+      const run = await native(this.#codex._binding().startGoal(this.id, objective, tokenBudget ?? null, startTimeoutMs, cancel));
+      return new GoalHandle(run, signal);
+    } catch (err) {
+      throw signal?.aborted && (err as Error)?.name === "AbortError" ? abortError(signal, "goal") : err;
+    } finally {
+      signal?.removeEventListener("abort", onAbort);
+    }
+  }
+
+  /** Runs a goal to its end. Rejects `TurnFailedError` (carrying the result) when it failed. */
+  async runGoal(objective: string, options: GoalOptions = {}): Promise<TurnResult> {
+    const goal = await this.goal(objective, options);
+    return goal.result();
   }
 
   async getGoal(): Promise<ThreadGoal | null> {

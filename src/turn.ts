@@ -11,18 +11,20 @@ export function settleResult(json: string): TurnResult {
   return result;
 }
 
-/** One running turn: its notifications from `turn/started` to `turn/completed`, and its result. */
+/** One running turn: its notifications from `turn/started` to `turn/completed`, and its result.
+ * Aborting the `signal` it was started with interrupts it. */
 export class TurnHandle implements AsyncIterable<Notification> {
   readonly id: string;
   readonly threadId: string;
-  readonly #turn: BindingTurn;
+  /** @internal */
+  protected readonly _turn: BindingTurn;
   #iterated = false;
   #resultAsked = false;
   #outcome: Promise<TurnResult> | null = null;
 
   /** @internal */
   constructor(turn: BindingTurn, signal?: AbortSignal) {
-    this.#turn = turn;
+    this._turn = turn;
     this.id = turn.id;
     this.threadId = turn.threadId;
     if (signal) {
@@ -37,17 +39,17 @@ export class TurnHandle implements AsyncIterable<Notification> {
    * turn goes on, and `result()` still settles). */
   [Symbol.asyncIterator](): AsyncIterator<Notification> {
     this.#iterated = true;
-    return lineIterator<Notification>((max) => this.#turn.next(max), () => this.#turn.stopStreaming());
+    return lineIterator<Notification>((max) => this._turn.next(max), () => this._turn.stopStreaming());
   }
 
   /** Adds input to the running turn. */
   async steer(input: Input): Promise<void> {
-    await native(this.#turn.steer(JSON.stringify(toInputItems(input, "turn/steer"))));
+    await native(this._turn.steer(JSON.stringify(toInputItems(input, "turn/steer"))));
   }
 
   /** Interrupts the turn; resolves once the server has aborted it. After the turn ended: no effect. */
   async interrupt(): Promise<void> {
-    await native(this.#turn.interrupt());
+    await native(this._turn.interrupt());
   }
 
   /** The aggregated result; rejects `TurnFailedError` when the turn failed. */
@@ -57,7 +59,7 @@ export class TurnHandle implements AsyncIterable<Notification> {
       // Only the result is wanted, unless iteration begins in this same tick (`const r =
       // turn.result(); for await (...)`): then stop buffering the stream so memory stays flat.
       setImmediate(() => {
-        if (!this.#iterated) this.#turn.stopStreaming();
+        if (!this.#iterated) this._turn.stopStreaming();
       });
     }
     return this.#settled();
@@ -65,7 +67,7 @@ export class TurnHandle implements AsyncIterable<Notification> {
 
   #settled(): Promise<TurnResult> {
     if (!this.#outcome) {
-      this.#outcome = native(this.#turn.result()).then(settleResult);
+      this.#outcome = native(this._turn.result()).then(settleResult);
       this.#outcome.catch(() => {});
     }
     return this.#outcome;
