@@ -105,3 +105,13 @@ export function gate() {
   const promise = new Promise((r) => (release = r));
   return { event: { type: "wait", promise }, release };
 }
+
+/** Holds the response for `ms` milliseconds (the model "thinking"); build it per response. */
+export function delay(ms) {
+  return { type: "wait", promise: new Promise((r) => setTimeout(r, ms)) };
+}
+
+/** The goal tool call that ends a run: `update_goal` with this status. */
+export function goalStatus(status, options) {
+  return reply([functionCall("update_goal", { status })], options);
+}

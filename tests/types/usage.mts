@@ -7,6 +7,7 @@ import {
   TimeoutError,
   TransportClosedError,
   TurnFailedError,
+  GoalHandle,
   type Notification,
   type ThreadGoal,
   type ThreadInfo,
@@ -70,6 +71,18 @@ export async function usage(): Promise<void> {
   const g: ThreadGoal | null = await thread.getGoal();
   const cleared: boolean = await thread.clearGoal();
   void again, g, cleared;
+
+  const run: GoalHandle = await thread.goal("ship it", { tokenBudget: 10_000, startTimeoutMs: 5_000, signal: AbortSignal.timeout(60_000) });
+  const ids: readonly string[] = run.turnIds;
+  const snapshot: ThreadGoal | null = run.goal;
+  for await (const n of run) if (n.method === "thread/goal/updated") console.log(n.params.goal.tokensUsed);
+  await run.steer("focus on tests");
+  await run.interrupt();
+  await run.cancel();
+  const goalResult: TurnResult = await run.result();
+  const again2: TurnResult = await thread.runGoal("again");
+  const paused: ThreadGoal = await thread.pauseGoal();
+  void ids, snapshot, goalResult.turnIds, again2.goal?.status, paused.status;
 
   const list = await codex.listThreads({ limit: 10 });
   for (const t of list.data) console.log(t.id);
