@@ -1,48 +1,98 @@
 #!/usr/bin/env node
 // `npm run demo`: the real Codex app-server, driven by this SDK, on a bundled scripted model —
-// offline, no account needed. `npm run demo -- --live` uses your own Codex login and config.
+// offline, no account needed. It runs a goal whose run spans continuation turns, printing the one
+// logical stream as it happens and the aggregated result at the end.
+//   npm run demo -- --turn   a single plain turn instead
+//   npm run demo -- --live   your own Codex login and config instead of the scripted model
 import { Codex, TurnFailedError } from "../index.mjs";
 import { makeCodexHome } from "../tests/support/codex-home.mjs";
-import { reply, startMockModel } from "../tests/support/mock-model.mjs";
+import { delay, goalStatus, reply, startMockModel } from "../tests/support/mock-model.mjs";
 
 const live = process.argv.includes("--live");
-const dim = (s) => (process.stdout.isTTY ? `\x1b[2m${s}\x1b[0m` : s);
-const bold = (s) => (process.stdout.isTTY ? `\x1b[1m${s}\x1b[0m` : s);
+const plain = process.argv.includes("--turn");
+const tty = process.stdout.isTTY;
+const dim = (s) => (tty ? `\x1b[2m${s}\x1b[0m` : s);
+const bold = (s) => (tty ? `\x1b[1m${s}\x1b[0m` : s);
+const usage = (total) => ({ usage: { input_tokens: total - 40, output_tokens: 40, total_tokens: total } });
+/** A scripted answer that takes a moment, like a real model thinking (timed from its request). */
+const slow = (events) => () => [events[0], delay(150), ...events.slice(1)];
+
+const objective = "Write a haiku about Rust, check its syllables, then finish.";
+const prompt = "In two sentences: what does a goal-aware SDK give an app?";
 
 let model = null;
 let home = null;
 const options = {};
 if (!live) {
-  // The scripted model answers like a real one would, streamed in small chunks.
-  model = await startMockModel([
-    reply(
-      "Codex goals let an agent keep working on an objective across turns. This SDK presents that whole run " +
-        "as one logical turn: one id, one stream, one result.",
-      { usage: { input_tokens: 1200, output_tokens: 42, total_tokens: 1242 } },
-    ),
-  ]);
+  model = await startMockModel(
+    plain
+      ? [slow(reply("It lets an app treat a goal's many turns as one: one id, one stream, one result, with steering and cancellation that survive the turns rolling over.", usage(1240)))]
+      : [
+          slow(reply("Draft: \"Borrowed, never lost / lifetimes fold like paper cranes / the compiler smiles\".", usage(1800))),
+          slow(reply("Checking syllables: 5 / 7 / 5 — the haiku scans. One more pass for the final answer.", usage(2100))),
+          slow(goalStatus("complete", usage(2300))),
+          slow(reply("Done: \"Borrowed, never lost / lifetimes fold like paper cranes / the compiler smiles\".", usage(2400))),
+        ],
+  );
   home = makeCodexHome(model.url);
   options.env = home.env;
 }
 
 const codex = await Codex.start(options);
 try {
-  console.log(dim(`codex app-server ${codex.metadata.serverVersion} (pid ${codex.pid})${live ? "" : ", scripted model on " + model.url}`));
+  console.log(dim(`codex app-server ${codex.metadata.serverVersion} (pid ${codex.pid})${live ? "" : `, scripted model on ${model.url}`}`));
   const thread = await codex.startThread();
   console.log(dim(`thread ${thread.id}`));
-  const prompt = "In two sentences: what does a goal-aware SDK give an app?";
-  console.log(`${bold("you")}  ${prompt}`);
-  const turn = await thread.turn(prompt);
-  process.stdout.write(`${bold("codex")} `);
-  for await (const n of turn) {
-    if (n.method === "item/agentMessage/delta") process.stdout.write(n.params.delta);
-    else if (n.method === "turn/started") process.stdout.write(dim(`[turn ${n.params.turn.id.slice(0, 8)}] `));
+  let handle;
+  if (plain) {
+    console.log(`${bold("you")}   ${prompt}`);
+    handle = await thread.turn(prompt);
+  } else {
+    console.log(`${bold("goal")}  ${objective}`);
+    handle = await thread.goal(objective);
   }
-  process.stdout.write("\n");
-  const result = await turn.result();
-  console.log(dim(`status ${result.status}, ${result.items.length} items, ${result.usage?.totalTokens ?? 0} tokens, ${result.durationMs} ms`));
+  let line = false;
+  const say = (s) => {
+    if (line) process.stdout.write("\n");
+    line = false;
+    console.log(s);
+  };
+  for await (const n of handle) {
+    switch (n.method) {
+      case "turn/started":
+        say(dim(`[logical turn ${n.params.turn.id}]`));
+        break;
+      case "item/agentMessage/delta":
+        if (!line) process.stdout.write(`${bold("codex")} `);
+        line = true;
+        process.stdout.write(n.params.delta);
+        break;
+      case "item/completed":
+        if (n.params.item.type === "agentMessage") {
+          if (line) process.stdout.write("\n");
+          line = false;
+        }
+        break;
+      case "thread/goal/updated":
+        say(dim(`  goal ${n.params.goal.status} · ${n.params.goal.tokensUsed} tokens · physical turn ${handle.turnIds.length}`));
+        break;
+      case "turn/completed":
+        say(dim(`[logical turn ${n.params.turn.status}]`));
+        break;
+    }
+  }
+  const result = await handle.result();
+  console.log(bold("\nresult"));
+  console.log(`  status         ${result.status}`);
+  console.log(`  logical id     ${result.id}`);
+  console.log(`  physical turns ${result.turnIds.length} (${result.turnIds.map((t) => t.slice(-6)).join(", ")})`);
+  if (result.goal) console.log(`  goal           ${result.goal.status}`);
+  console.log(`  items          ${result.items.length}`);
+  console.log(`  usage          ${result.usage?.totalTokens ?? 0} tokens (input ${result.usage?.inputTokens ?? 0}, output ${result.usage?.outputTokens ?? 0})`);
+  console.log(`  duration       ${result.durationMs} ms`);
+  console.log(`  final response ${result.finalResponse}`);
 } catch (err) {
-  if (err instanceof TurnFailedError) console.error("turn failed:", err.result.error?.message);
+  if (err instanceof TurnFailedError) console.error("failed:", err.result.error?.message);
   else console.error(err);
   process.exitCode = 1;
 } finally {
