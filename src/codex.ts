@@ -168,33 +168,41 @@ export class Codex implements AsyncDisposable {
       throw err;
     }
     const loginId = response.loginId ?? "";
-    const completion = (async () => {
+    let cancelled = false;
+    let settle!: { resolve: () => void; reject: (err: unknown) => void };
+    const completion = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
+    completion.catch(() => {});
+    (async () => {
       for await (const n of events) {
         if (n.method === "account/login/completed" && (n.params.loginId ?? loginId) === loginId) {
-          if (!n.params.success) throw new CodexError(`login failed: ${n.params.error ?? "unknown reason"}`, "ERR_LOGIN_FAILED");
+          if (n.params.success) settle.resolve();
+          else settle.reject(new CodexError(`login failed: ${n.params.error ?? "unknown reason"}`, "ERR_LOGIN_FAILED"));
           return;
         }
       }
-    })();
-    completion.catch(() => {}).finally(() => stop.abort());
+    })()
+      .catch((err) => {
+        if (!cancelled) settle.reject(err);
+      })
+      .finally(() => stop.abort());
     return {
       loginId,
       authUrl: response.authUrl,
       verificationUrl: response.verificationUrl,
       userCode: response.userCode,
       wait: (options: { signal?: AbortSignal; timeoutMs?: number } = {}) => {
-        const signals = [options.signal, options.timeoutMs ? AbortSignal.timeout(options.timeoutMs) : undefined].filter(
-          (s): s is AbortSignal => s !== undefined,
-        );
-        const signal = signals.length ? AbortSignal.any(signals) : undefined;
-        return withSignal(completion, signal, "login").catch((err) => {
-          if (options.timeoutMs && !options.signal?.aborted && err?.name === "AbortError") {
-            throw new TimeoutError(`login did not complete within ${options.timeoutMs} ms`, "account/login/start");
-          }
-          throw err;
+        const { signal, timeoutMs } = options;
+        if (timeoutMs === undefined) return withSignal(completion, signal, "login");
+        let timer: NodeJS.Timeout | undefined;
+        const timeout = new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new TimeoutError(`login did not complete within ${timeoutMs} ms`, "account/login/start")), timeoutMs);
         });
+        return withSignal(Promise.race([completion, timeout]), signal, "login").finally(() => clearTimeout(timer));
       },
       cancel: async () => {
+        if (cancelled) return;
+        cancelled = true;
+        settle.reject(new CodexError("login was cancelled", "ERR_LOGIN_CANCELLED"));
         stop.abort();
         await this.request("account/login/cancel", { loginId });
       },
