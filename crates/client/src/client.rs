@@ -5,8 +5,9 @@ use crate::error::{code, ClientError};
 use crate::options::ClientOptions;
 use crate::pending::Pending;
 use crate::process::{self, Exit, KillSignal};
+use crate::retry;
 use crate::route::Route;
-use crate::server_request::{default_answer, ServerRequest};
+use crate::server_request::{default_answer, ServerRequest, ServerRequestEvent};
 use crate::stderr_tail::StderrTail;
 use crate::stream::{self, EventStream, StreamItem};
 use codex_sdk_protocol::{
@@ -32,7 +33,7 @@ pub struct Metadata {
     pub server_version: Option<String>,
 }
 
-pub type ServerRequestHandler = Arc<dyn Fn(ServerRequest) + Send + Sync>;
+pub type ServerRequestHandler = Arc<dyn Fn(ServerRequestEvent) + Send + Sync>;
 
 /// A connection to one app-server process. Cheap to clone; all clones share the process.
 #[derive(Clone)]
@@ -159,11 +160,37 @@ impl Client {
             .await
     }
 
-    /// Sends a request; `timeout` of `None` waits as long as the connection lives.
+    /// Sends a request; `timeout` of `None` waits as long as the connection lives. A read the
+    /// server turns away as overloaded is retried with backoff, within the same `timeout`.
     pub async fn request_with(
         &self,
         method: &str,
         params: Option<Value>,
+        timeout: Option<Duration>,
+    ) -> Result<Value, ClientError> {
+        let deadline = timeout.map(|t| tokio::time::Instant::now() + t);
+        let mut attempt = 1;
+        loop {
+            let left = deadline.map(|d| d.saturating_duration_since(tokio::time::Instant::now()));
+            let error = match self.send_once(method, params.clone(), left, timeout).await {
+                Err(e) if e.details.rpc_code == Some(retry::OVERLOADED) => e,
+                other => return other,
+            };
+            let wait = retry::backoff(attempt);
+            let in_time = left.is_none_or(|l| l > wait);
+            if attempt >= retry::MAX_ATTEMPTS || !retry::safe_to_retry(method) || !in_time {
+                return Err(error);
+            }
+            tokio::time::sleep(wait).await;
+            attempt += 1;
+        }
+    }
+
+    async fn send_once(
+        &self,
+        method: &str,
+        params: Option<Value>,
+        left: Option<Duration>,
         timeout: Option<Duration>,
     ) -> Result<Value, ClientError> {
         let (id, rx) = {
@@ -174,12 +201,13 @@ impl Client {
             st.pending.insert(method)
         };
         self.inner.write(encode_request(&id, method, params.as_ref()))?;
-        let answer = match timeout {
+        let answer = match left {
             Some(t) => match tokio::time::timeout(t, rx).await {
                 Ok(answer) => answer,
                 Err(_) => {
                     self.inner.state().pending.forget(&id);
-                    return Err(ClientError::timeout(method, t.as_millis() as u64));
+                    let ms = timeout.unwrap_or(t).as_millis() as u64;
+                    return Err(ClientError::timeout(method, ms));
                 }
             },
             None => rx.await,
@@ -364,6 +392,9 @@ impl Inner {
             Message::Notification { method, params } => {
                 let params = params.unwrap_or(Value::Null);
                 let raw: Arc<str> = Arc::from(line);
+                if method == "serverRequest/resolved" {
+                    self.on_server_request_resolved(&params, &raw);
+                }
                 self.broadcast(thread_id_of(&params), &method, &params, &raw);
             }
             Message::Request { id, method, params } => self.on_server_request(id, method, params, Arc::from(line)),
@@ -398,15 +429,42 @@ impl Inner {
             if let Some(inner) = weak.upgrade() {
                 if inner.state().server_requests.remove(&tid).is_some() {
                     let _ = inner.answer(&tid, default_answer(&tmethod));
+                    let raw =
+                        json!({"method": "serverRequest/resolved", "params": {"requestId": tid, "reason": "timeout"}});
+                    inner.tell_handler(ServerRequestEvent::Resolved {
+                        id: tid,
+                        raw: Arc::from(raw.to_string()),
+                    });
                 }
             }
         });
-        handler(ServerRequest {
+        handler(ServerRequestEvent::Request(ServerRequest {
             id,
             method,
             params,
             raw,
-        });
+        }));
+    }
+
+    /// The server no longer waits for this request: forget it, so no late answer is sent, and
+    /// tell the handler so it can stop.
+    fn on_server_request_resolved(&self, params: &Value, raw: &Arc<str>) {
+        let Some(id) = params
+            .get("requestId")
+            .and_then(|v| serde_json::from_value::<RequestId>(v.clone()).ok())
+        else {
+            return;
+        };
+        if self.state().server_requests.remove(&id).is_some() {
+            self.tell_handler(ServerRequestEvent::Resolved { id, raw: raw.clone() });
+        }
+    }
+
+    fn tell_handler(&self, event: ServerRequestEvent) {
+        let handler = lock(&self.handler).clone();
+        if let Some(h) = handler {
+            h(event);
+        }
     }
 }
 
