@@ -25,8 +25,9 @@ export declare class BindingClient {
   /** Every notification from now on. */
   subscribe(): BindingStream
   /**
-   * Server requests go to `handler(line)`; it must answer through `respond`. The callback is
-   * weak: it never keeps the Node event loop alive on its own.
+   * Server requests go to `handler(line)`; it must answer through `respond`. A line without an
+   * `id` is a `serverRequest/resolved` notification: that request needs no answer any more.
+   * The callback is weak: it never keeps the Node event loop alive on its own.
    */
   setServerRequestHandler(handler?: (((arg: string) => void)) | undefined | null): void
   /**

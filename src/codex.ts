@@ -34,6 +34,8 @@ export class Codex implements AsyncDisposable {
   readonly pid: number | null;
   readonly #client: BindingClient;
   readonly #closing = new AbortController();
+  /** Server requests handed to `onServerRequest` and not answered yet, by JSON of their id. */
+  readonly #serverRequests = new Map<string, AbortController>();
   #closed: Promise<void> | null = null;
 
   private constructor(client: BindingClient, options: CodexOptions) {
@@ -210,17 +212,27 @@ export class Codex implements AsyncDisposable {
   }
 
   #onServerRequest(handler: NonNullable<CodexOptions["onServerRequest"]>, line: string): void {
-    const request = JSON.parse(line) as ServerRequest;
+    const message = JSON.parse(line) as ServerRequest | { method: "serverRequest/resolved"; params: { requestId: string | number } };
+    if (!("id" in message)) {
+      // The server resolved it (its turn ended), or it timed out and got the default answer.
+      this.#serverRequests.get(JSON.stringify(message.params.requestId))?.abort(new CodexError("the server request was resolved without this answer", "ERR_REQUEST_RESOLVED"));
+      return;
+    }
+    const request = message;
     const id = JSON.stringify(request.id);
+    const controller = new AbortController();
+    this.#serverRequests.set(id, controller);
     const answer = (result: string | null, error: string | null) => {
+      this.#serverRequests.delete(id);
       try {
         this.#client.respond(id, result, error);
       } catch {
         // The connection closed meanwhile; the request died with it.
       }
     };
+    const signal = AbortSignal.any([this.#closing.signal, controller.signal]);
     Promise.resolve()
-      .then(() => handler({ id: request.id, method: request.method, params: request.params } as ServerRequest, { signal: this.#closing.signal }))
+      .then(() => handler({ id: request.id, method: request.method, params: request.params } as ServerRequest, { signal }))
       .then(
         (result) => answer(JSON.stringify(result ?? null), null),
         (err) => answer(null, JSON.stringify({ code: -32603, message: `onServerRequest failed: ${err instanceof Error ? err.message : String(err)}` })),

@@ -64,7 +64,9 @@ export interface CodexOptions {
   /** Each request; default 120 000 (not turn length). */
   requestTimeoutMs?: number;
   /** Approvals, user input, ... Default: decline approvals, refuse the rest. What it returns is the
-   * answer; what it throws becomes a JSON-RPC error. `context.signal` aborts when the client closes. */
+   * answer; what it throws becomes a JSON-RPC error. `context.signal` aborts when the answer is no
+   * longer wanted: the server resolved the request itself (its turn ended), it went unanswered for
+   * `serverRequestTimeoutMs` (the default answer was sent), or the client closed. */
   onServerRequest?: (request: ServerRequest, context: { signal: AbortSignal }) => unknown | Promise<unknown>;
   /** How long `onServerRequest` may take before the default answer is sent; default 600 000. */
   serverRequestTimeoutMs?: number;

@@ -14,6 +14,16 @@ pub struct ServerRequest {
     pub raw: std::sync::Arc<str>,
 }
 
+/// What the embedder's handler is told.
+#[derive(Debug, Clone)]
+pub enum ServerRequestEvent {
+    /// A request to answer (through `Client::respond`).
+    Request(ServerRequest),
+    /// A request that needs no answer any more: the server resolved it itself (its turn ended),
+    /// or it went unanswered too long and got the default. `raw` is the line to hand on.
+    Resolved { id: RequestId, raw: std::sync::Arc<str> },
+}
+
 pub const METHOD_NOT_FOUND: i64 = -32601;
 
 /// The safe answer: decline what asks for approval, refuse everything else.

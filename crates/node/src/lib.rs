@@ -10,7 +10,8 @@
 #![deny(clippy::all)]
 
 use codex_sdk_client::{
-    CancelToken, Client, ClientError, ClientOptions, EventStream, GoalStart, RequestId, RpcError, TurnHandle,
+    CancelToken, Client, ClientError, ClientOptions, EventStream, GoalStart, RequestId, RpcError, ServerRequestEvent,
+    TurnHandle,
 };
 use napi::bindgen_prelude::*;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
@@ -135,8 +136,9 @@ impl BindingClient {
         }
     }
 
-    /// Server requests go to `handler(line)`; it must answer through `respond`. The callback is
-    /// weak: it never keeps the Node event loop alive on its own.
+    /// Server requests go to `handler(line)`; it must answer through `respond`. A line without an
+    /// `id` is a `serverRequest/resolved` notification: that request needs no answer any more.
+    /// The callback is weak: it never keeps the Node event loop alive on its own.
     #[napi(catch_unwind)]
     pub fn set_server_request_handler(
         &self,
@@ -144,8 +146,12 @@ impl BindingClient {
     ) -> Result<()> {
         let handler = handler.map(|tsfn| {
             let tsfn = Arc::new(tsfn);
-            Arc::new(move |req: codex_sdk_client::ServerRequest| {
-                tsfn.call(req.raw.to_string(), ThreadsafeFunctionCallMode::NonBlocking);
+            Arc::new(move |event: ServerRequestEvent| {
+                let raw = match event {
+                    ServerRequestEvent::Request(req) => req.raw,
+                    ServerRequestEvent::Resolved { raw, .. } => raw,
+                };
+                tsfn.call(raw.to_string(), ThreadsafeFunctionCallMode::NonBlocking);
             }) as codex_sdk_client::ServerRequestHandler
         });
         self.client.set_server_request_handler(handler);
