@@ -95,7 +95,7 @@ test("request() sends raw requests; errors are CodexRpcError with code, method a
   }));
 
 test("request() honours timeoutMs and an abort signal, and the client stays usable", T, async () => {
-  const codex = await Codex.start({ codexPath: fake("echo.mjs") });
+  const codex = await Codex.start({ codexPath: fake("scripted-server.mjs") });
   try {
     const t0 = Date.now();
     const t = await codex.request("hang", {}, { timeoutMs: 200 }).catch((e) => e);

@@ -34,7 +34,7 @@ test("the binary resolves to the installed platform package, not the JS shim", (
 
 test("CODEX_PATH is honoured, and codexPath wins over it", T, async () => {
   const saved = process.env.CODEX_PATH;
-  process.env.CODEX_PATH = fake("echo.mjs");
+  process.env.CODEX_PATH = fake("scripted-server.mjs");
   try {
     const viaEnv = await Codex.start();
     assert.match(viaEnv.metadata.userAgent, /^fake\//);

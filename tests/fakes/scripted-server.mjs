@@ -1,14 +1,56 @@
 #!/usr/bin/env node
-// A fake app-server for faults the real one cannot be made to show on demand: it answers
-// `initialize` and `echo` (with its params), and never answers `hang`.
+// A fake app-server for faults the real one cannot be made to show on demand. It completes the
+// handshake, then does what each request asks:
+//   echo {…}                answer with the params
+//   hang                    never answer
+//   emit {lines: [...]}     write each raw line to stdout, then answer {}
+//   die {code, stderr}      write stderr and exit with that code
+//   ask {method, params}    send that server request, then answer with the client's reply
+//   thread/read {failures}  answer -32001 (overloaded) `failures` times, then succeed
+//   turn/start              always -32001
+// FAKE_BANNER in the environment is printed to stdout before anything else (a noisy shell wrapper).
 import readline from "node:readline";
 
 const send = (msg) => process.stdout.write(JSON.stringify(msg) + "\n");
-readline.createInterface({ input: process.stdin }).on("line", (line) => {
+if (process.env.FAKE_BANNER) process.stdout.write(process.env.FAKE_BANNER + "\n");
+const waiting = new Map();
+let overloads = 0;
+let asked = 0;
+
+readline.createInterface({ input: process.stdin, crlfDelay: Infinity }).on("line", (line) => {
   const msg = JSON.parse(line);
-  if (msg.method === "initialize") {
-    send({ id: msg.id, result: { userAgent: "fake/0.0.1 (test)", codexHome: "/nonexistent", platformFamily: "unix", platformOs: "linux" } });
-  } else if (msg.method === "echo") {
-    send({ id: msg.id, result: msg.params ?? null });
+  if (msg.method === undefined && waiting.has(msg.id)) {
+    const reply = waiting.get(msg.id);
+    waiting.delete(msg.id);
+    reply(msg);
+    return;
+  }
+  const p = msg.params ?? {};
+  switch (msg.method) {
+    case "initialize":
+      return send({ id: msg.id, result: { userAgent: "fake/0.0.1 (test)", codexHome: "/nonexistent", platformFamily: "unix", platformOs: "linux" } });
+    case "echo":
+      return send({ id: msg.id, result: p });
+    case "emit":
+      for (const l of p.lines) process.stdout.write(l + "\n");
+      return send({ id: msg.id, result: {} });
+    case "die":
+      process.stderr.write(p.stderr ?? "");
+      return process.exit(p.code ?? 1);
+    case "ask": {
+      const id = `srv-${++asked}`;
+      waiting.set(id, (answer) => send({ id: msg.id, result: answer }));
+      return send({ id, method: p.method, params: p.params ?? {} });
+    }
+    case "thread/read":
+      if (overloads < (p.failures ?? 0)) {
+        overloads += 1;
+        return send({ id: msg.id, error: { code: -32001, message: "Server overloaded; retry later." } });
+      }
+      return send({ id: msg.id, result: { thread: { id: p.threadId, attempts: overloads + 1 } } });
+    case "turn/start":
+      return send({ id: msg.id, error: { code: -32001, message: "Server overloaded; retry later." } });
+    default:
+      return; // "hang" and anything else: no answer
   }
 });
