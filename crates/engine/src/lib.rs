@@ -6,12 +6,14 @@
 //! I/O, so the very same code decides outcomes natively and in wasm.
 
 mod accumulator;
+mod feed;
 mod goal;
 mod result;
 mod turn;
 mod usage;
 
 pub use accumulator::Accumulator;
+pub use feed::{Aggregator, FeedError};
 pub use goal::GoalEngine;
 pub use result::{TurnResult, TurnResultStatus};
 pub use turn::TurnAggregator;
