@@ -9,6 +9,19 @@
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
+/** A goal run or plain turn aggregated from JSON lines. */
+export declare class BindingAggregator {
+  static goal(threadId: string): BindingAggregator
+  static turn(threadId: string, turnId: string): BindingAggregator
+  /** One JSON line in; the logical notifications it yields out, as JSON lines. */
+  push(line: string): Array<string>
+  get done(): boolean
+  get logicalTurnId(): string | null
+  get currentTurnId(): string | null
+  /** The result as JSON, once the run is over. */
+  result(): string | null
+}
+
 /** Aborts a pending start (a JS promise cannot be dropped, so abort is its own call). */
 export declare class BindingCancel {
   constructor()

@@ -9,6 +9,8 @@
 
 #![deny(clippy::all)]
 
+mod engine;
+
 use codex_sdk_client::{
     CancelToken, Client, ClientError, ClientOptions, EventStream, GoalStart, RequestId, RpcError, ServerRequestEvent,
     TurnHandle,
