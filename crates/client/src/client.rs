@@ -11,8 +11,8 @@ use crate::server_request::{default_answer, ServerRequest, ServerRequestEvent};
 use crate::stderr_tail::StderrTail;
 use crate::stream::{self, EventStream, StreamItem};
 use codex_sdk_protocol::{
-    encode_error_response, encode_notification, encode_request, encode_response, thread_id_of, Message, RequestId,
-    RpcError,
+    encode_error_response, encode_notification, encode_request, encode_response, thread_id_of, Headline, Message,
+    RequestId, RpcError,
 };
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -366,16 +366,41 @@ impl Inner {
         }
     }
 
-    fn on_line(self: &Arc<Self>, line: String) {
+    fn on_line(self: &Arc<Self>, line: &str) {
         if line.trim().is_empty() {
             return;
         }
-        let msg = match Message::decode(&line) {
+        // Hot path: a notification is routed on its headline; its params are parsed only when
+        // the route that takes it reads them.
+        if let Some(head) = Headline::peek(line).filter(Headline::is_notification) {
+            let method = head.method.as_deref().unwrap_or_default();
+            let raw: Arc<str> = Arc::from(line);
+            let full = || {
+                serde_json::from_str::<Value>(line)
+                    .map(|mut v| v["params"].take())
+                    .unwrap_or(Value::Null)
+            };
+            if method == "serverRequest/resolved" {
+                self.on_server_request_resolved(&full(), &raw);
+            }
+            let (thread, turn) = (head.thread_id(), head.turn_id());
+            self.broadcast(thread, method, &raw, |needs_all| {
+                if needs_all {
+                    full()
+                } else {
+                    json!({"threadId": thread, "turnId": turn})
+                }
+            });
+            return;
+        }
+        let msg = match Message::decode(line) {
             Ok(m) => m,
             Err(e) => {
                 // Noise on stdout (a shell banner, a stray log line) is reported, never fatal.
-                let warning = json!({"method": "sdk/warning", "params": {"message": format!("ignored a line from the app-server: {e}"), "line": truncate(&line, 512)}});
-                self.broadcast(None, "sdk/warning", &warning["params"], &Arc::from(warning.to_string()));
+                let warning = json!({"method": "sdk/warning", "params": {"message": format!("ignored a line from the app-server: {e}"), "line": truncate(line, 512)}});
+                self.broadcast(None, "sdk/warning", &Arc::from(warning.to_string()), |_| {
+                    warning["params"].clone()
+                });
                 return;
             }
         };
@@ -389,22 +414,22 @@ impl Inner {
                     .settle(&id, |method| Err(ClientError::rpc(method, &error)));
             }
             Message::Error { id: None, .. } => {}
+            // A notification the headline could not read: route it whole.
             Message::Notification { method, params } => {
                 let params = params.unwrap_or(Value::Null);
-                let raw: Arc<str> = Arc::from(line);
-                if method == "serverRequest/resolved" {
-                    self.on_server_request_resolved(&params, &raw);
-                }
-                self.broadcast(thread_id_of(&params), &method, &params, &raw);
+                let thread = thread_id_of(&params).map(str::to_owned);
+                self.broadcast(thread.as_deref(), &method, &Arc::from(line), |_| params.clone());
             }
             Message::Request { id, method, params } => self.on_server_request(id, method, params, Arc::from(line)),
         }
     }
 
-    fn broadcast(&self, thread_id: Option<&str>, method: &str, params: &Value, raw: &Arc<str>) {
+    /// Hands a notification to the route of its thread and to every subscriber. `params` builds
+    /// what the route reads: all the params when asked for (`true`), else just the ids.
+    fn broadcast(&self, thread_id: Option<&str>, method: &str, raw: &Arc<str>, params: impl FnOnce(bool) -> Value) {
         let mut st = self.state();
         if let Some(route) = thread_id.and_then(|t| st.routes.get(t)).cloned() {
-            if route.push(method, params, raw) {
+            if route.push(method, &params(route.needs_params(method)), raw) {
                 let t = thread_id.unwrap_or_default();
                 if st.routes.get(t).is_some_and(|r| Arc::ptr_eq(r, &route)) {
                     st.routes.remove(t);
@@ -495,8 +520,7 @@ async fn read_lines(inner: std::sync::Weak<Inner>, stdout: tokio::process::Child
         while buf.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
             buf.pop();
         }
-        let line = String::from_utf8_lossy(&buf).into_owned();
-        inner.on_line(line);
+        inner.on_line(&String::from_utf8_lossy(&buf));
     }
 }
 

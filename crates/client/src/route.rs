@@ -187,6 +187,12 @@ impl Route {
         self.outcome.borrow().is_some()
     }
 
+    /// Whether `push` needs this method's full params: a goal relabels what it passes on, so it
+    /// needs them all; a plain turn forwards raw lines and reads only what it aggregates.
+    pub fn needs_params(&self, method: &str) -> bool {
+        self.is_goal() || codex_sdk_engine::reads_params(method)
+    }
+
     pub fn is_goal(&self) -> bool {
         matches!(self.lock().engine, Engine::Goal(_))
     }

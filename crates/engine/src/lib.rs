@@ -29,3 +29,19 @@ pub enum Emit<P> {
     /// The notification with its params rewritten (e.g. a turn id relabelled to the logical id).
     Rewritten { method: String, params: Value },
 }
+
+/// Whether an engine reads more of this method's params than its thread and turn ids. A plain
+/// turn passes other notifications on as they arrived, so a caller can route those without
+/// parsing their params at all.
+pub fn reads_params(method: &str) -> bool {
+    use codex_sdk_protocol::server_notification as m;
+    matches!(
+        method,
+        m::TURN_STARTED
+            | m::TURN_COMPLETED
+            | m::ITEM_COMPLETED
+            | m::THREAD_TOKEN_USAGE_UPDATED
+            | m::THREAD_GOAL_UPDATED
+            | m::THREAD_GOAL_CLEARED
+    )
+}

@@ -6,9 +6,11 @@
 mod envelope;
 mod framing;
 pub mod generated;
+mod headline;
 mod params;
 
 pub use envelope::{DecodeError, Message, RequestId, RpcError};
 pub use framing::{encode_error_response, encode_notification, encode_request, encode_response, JsonlReader};
 pub use generated::*;
+pub use headline::Headline;
 pub use params::{active_turn_id_from_error, thread_id_of, turn_id_of};
