@@ -56,8 +56,8 @@ export declare class BindingClient {
 }
 
 export declare class BindingStream {
-  /** Up to `max` raw lines; `null` once the stream ended. */
-  next(max: number): Promise<Array<string> | null>
+  /** Up to `max` notifications as one JSON array text; `null` once the stream ended. */
+  next(max: number): Promise<string | null>
   discard(): void
 }
 
@@ -68,8 +68,8 @@ export declare class BindingTurn {
   turnIds(): Array<string>
   /** JSON of the latest goal snapshot seen, `null` for a plain turn. */
   goal(): string | null
-  /** Up to `max` of this turn's notifications as raw lines; `null` after `turn/completed`. */
-  next(max: number): Promise<Array<string> | null>
+  /** Up to `max` of this turn's notifications as one JSON array text; `null` after `turn/completed`. */
+  next(max: number): Promise<string | null>
   stopStreaming(): void
   /** The `TurnResult` as JSON. */
   result(): Promise<string>

@@ -4,16 +4,16 @@ import { native } from "./errors";
 const BATCH = 512;
 
 /**
- * An async iterator over a native stream of raw JSON lines, pulled in batches (one crossing of
- * the binding per batch) and parsed one at a time as the consumer asks (objects nobody reads are
- * never built). `return()` (a `break` out of `for await`) calls `stop` so nothing more is buffered.
+ * An async iterator over a native stream of notifications, pulled in batches: each batch crosses
+ * the binding as one JSON array text and is built by one `JSON.parse`. `return()` (a `break` out
+ * of `for await`) calls `stop` so nothing more is buffered.
  */
 export function lineIterator<T>(
-  next: (max: number) => Promise<string[] | null>,
+  next: (max: number) => Promise<string | null>,
   stop: () => void,
   signal?: AbortSignal,
 ): AsyncIterableIterator<T> {
-  let batch: string[] = [];
+  let batch: T[] = [];
   let index = 0;
   let done = false;
   const finish = () => {
@@ -26,7 +26,7 @@ export function lineIterator<T>(
   const fill = async (): Promise<boolean> => {
     const lines = await withSignal(native(next(BATCH)), signal, "iteration");
     if (lines === null) return false;
-    batch = lines;
+    batch = JSON.parse(lines) as T[];
     index = 0;
     return true;
   };
@@ -42,7 +42,7 @@ export function lineIterator<T>(
         finish();
         throw err;
       }
-      return { done: false, value: JSON.parse(batch[index++]) as T };
+      return { done: false, value: batch[index++] };
     },
     async return(): Promise<IteratorResult<T>> {
       finish();

@@ -48,8 +48,21 @@ async fn guarded<T: Send + 'static>(
     }
 }
 
-fn lines(batch: Option<Vec<Arc<str>>>) -> Option<Vec<String>> {
-    batch.map(|b| b.iter().map(|l| l.to_string()).collect())
+/// A batch of raw lines as one JSON array text: one JS string and one `JSON.parse` per batch,
+/// rather than one of each per notification.
+fn joined(batch: Option<Vec<Arc<str>>>) -> Option<String> {
+    batch.map(|lines| {
+        let mut out = String::with_capacity(lines.iter().map(|l| l.len() + 1).sum::<usize>() + 2);
+        out.push('[');
+        for (i, l) in lines.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            out.push_str(l);
+        }
+        out.push(']');
+        out
+    })
 }
 
 /// Spawns the app-server and completes the handshake. `options` is the JSON of `ClientOptions`.
@@ -228,11 +241,11 @@ pub struct BindingStream {
 
 #[napi]
 impl BindingStream {
-    /// Up to `max` raw lines; `null` once the stream ended.
+    /// Up to `max` notifications as one JSON array text; `null` once the stream ended.
     #[napi]
-    pub async fn next(&self, max: u32) -> Result<Option<Vec<String>>> {
+    pub async fn next(&self, max: u32) -> Result<Option<String>> {
         let events = self.events.clone();
-        guarded(async move { events.next_batch(max as usize).await.map(lines) }).await
+        guarded(async move { events.next_batch(max as usize).await.map(joined) }).await
     }
 
     #[napi(catch_unwind)]
@@ -270,11 +283,11 @@ impl BindingTurn {
         self.handle.goal().and_then(|g| serde_json::to_string(&g).ok())
     }
 
-    /// Up to `max` of this turn's notifications as raw lines; `null` after `turn/completed`.
+    /// Up to `max` of this turn's notifications as one JSON array text; `null` after `turn/completed`.
     #[napi]
-    pub async fn next(&self, max: u32) -> Result<Option<Vec<String>>> {
+    pub async fn next(&self, max: u32) -> Result<Option<String>> {
         let h = self.handle.clone();
-        guarded(async move { h.next_batch(max as usize).await.map(lines) }).await
+        guarded(async move { h.next_batch(max as usize).await.map(joined) }).await
     }
 
     #[napi(catch_unwind)]
