@@ -1,0 +1,185 @@
+#!/usr/bin/env node
+// One benchmark measurement in a fresh process: `node bench/case.mjs <case> <impl>` prints
+// {"ms": wall time, "rssMiB": peak resident memory}. bench/run.mjs alternates and summarises them.
+import fs from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { Codex } from "../index.mjs";
+import { makeCodexHome } from "../tests/support/codex-home.mjs";
+import { goalStatus, reply, startMockModel } from "../tests/support/mock-model.mjs";
+import { JsGoalEngine } from "./js-goal-engine.mjs";
+import { PlainClient } from "./plain-client.mjs";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const flood = path.join(here, "flood-server.mjs");
+const [name, impl] = process.argv.slice(2);
+const now = () => performance.now();
+const rssMiB = () => process.resourceUsage().maxRSS / 1024;
+
+async function sdkFlood({ iterate, slow }) {
+  const codex = await Codex.start({ codexPath: flood });
+  const thread = await codex.startThread();
+  const t0 = now();
+  const turn = await thread.turn("go");
+  let deltas = 0;
+  if (iterate) {
+    for await (const n of turn) {
+      if (n.method === "item/agentMessage/delta") deltas++;
+      if (slow && deltas % 1000 === 0) await new Promise((r) => setTimeout(r, 1));
+    }
+  }
+  const result = await turn.result();
+  const ms = now() - t0;
+  if (result.status !== "completed" || (iterate && deltas !== Number(process.env.FLOOD_DELTAS))) throw new Error(`bad run: ${deltas}`);
+  await codex.close();
+  return ms;
+}
+
+async function plainFlood({ slow }) {
+  const client = await PlainClient.start(flood);
+  const { thread } = await client.request("thread/start", {});
+  const t0 = now();
+  let turnId = null;
+  let deltas = 0;
+  const queue = [];
+  const done = new Promise((resolve) => {
+    client.on((msg) => {
+      const p = msg.params;
+      if (msg.method === "turn/started" && p.threadId === thread.id) turnId = p.turn.id;
+      if ((p.turnId ?? p.turn?.id) !== turnId) return;
+      if (slow) queue.push(msg); // a slow consumer: what arrives faster than it reads is held
+      if (msg.method === "item/agentMessage/delta") deltas++;
+      if (msg.method === "turn/completed") resolve();
+    });
+  });
+  await client.request("turn/start", { threadId: thread.id, input: [{ type: "text", text: "go" }] });
+  await done;
+  for (let i = 0; slow && i < queue.length; i++) if (i % 1000 === 0) await new Promise((r) => setTimeout(r, 1));
+  const ms = now() - t0;
+  if (deltas !== Number(process.env.FLOOD_DELTAS)) throw new Error(`bad run: ${deltas}`);
+  await client.close();
+  return ms;
+}
+
+async function withModel(script, fn) {
+  const model = await startMockModel(script);
+  const home = makeCodexHome(model.url);
+  try {
+    return await fn(home.env);
+  } finally {
+    await model.close();
+    home.cleanup();
+  }
+}
+
+const goalScript = () => [reply("Step one."), reply("Step two."), goalStatus("complete"), reply("Done.")];
+
+async function sdkGoal() {
+  return withModel(goalScript(), async (env) => {
+    const codex = await Codex.start({ env });
+    const thread = await codex.startThread();
+    const t0 = now();
+    const r = await thread.runGoal("bench goal");
+    const ms = now() - t0;
+    if (r.turnIds.length !== 3) throw new Error(`expected 3 turns, got ${r.turnIds.length}`);
+    await codex.close();
+    return ms;
+  });
+}
+
+async function plainGoal() {
+  return withModel(goalScript(), async (env) => {
+    const client = await PlainClient.start(Codex.resolveCodexPath?.() ?? (await import("../index.mjs")).resolveCodexPath(), ["app-server"], env);
+    const { thread } = await client.request("thread/start", {});
+    const t0 = now();
+    let status = "active";
+    let turns = 0;
+    const done = new Promise((resolve) => {
+      client.on((msg) => {
+        const p = msg.params;
+        if (p?.threadId !== thread.id) return;
+        if (msg.method === "thread/goal/updated") status = p.goal.status;
+        if (msg.method === "turn/started") turns++;
+        if (msg.method === "turn/completed" && status !== "active") resolve();
+      });
+    });
+    await client.request("thread/goal/clear", { threadId: thread.id });
+    await client.request("thread/goal/set", { threadId: thread.id, objective: "bench goal", status: "active" });
+    await done;
+    const ms = now() - t0;
+    if (turns !== 3) throw new Error(`expected 3 turns, got ${turns}`);
+    await client.close();
+    return ms;
+  });
+}
+
+async function startup() {
+  const home = makeCodexHome("http://127.0.0.1:9/v1");
+  try {
+    const t0 = now();
+    if (impl === "sdk") {
+      const codex = await Codex.start({ env: home.env });
+      const ms = now() - t0;
+      await codex.close();
+      return ms;
+    }
+    const { resolveCodexPath } = await import("../index.mjs");
+    const client = await PlainClient.start(resolveCodexPath(), ["app-server"], home.env);
+    const ms = now() - t0;
+    await client.close();
+    return ms;
+  } finally {
+    home.cleanup();
+  }
+}
+
+/** A long goal transcript: the recorded complete-after-continuation run, its middle turn repeated. */
+function longTranscript(turns) {
+  const file = path.join(here, "../crates/engine/tests/fixtures/goal-complete-after-continuation.jsonl");
+  const lines = fs.readFileSync(file, "utf8").trim().split("\n").map((l) => JSON.parse(l));
+  const starts = lines.map((m, i) => (m.method === "turn/started" ? i : -1)).filter((i) => i >= 0);
+  const [head, first, last] = [lines.slice(0, starts[0]), lines.slice(starts[0], starts[1]), lines.slice(starts[1])];
+  const out = [...head];
+  for (let t = 0; t < turns; t++) {
+    const id = `turn-${t}`;
+    for (const m of first) out.push(JSON.parse(JSON.stringify(m).replaceAll(first[0].params.turn.id, id)));
+  }
+  return [...out, ...last].map((m) => JSON.stringify(m));
+}
+
+async function engine() {
+  const lines = longTranscript(2_000);
+  const threadId = JSON.parse(lines.find((l) => l.includes('"threadId"'))).params.threadId;
+  const { createRequire } = await import("node:module");
+  const require = createRequire(import.meta.url);
+  let agg;
+  let push;
+  if (impl === "native") {
+    agg = require("../binding/index.js").BindingAggregator.goal(threadId);
+    push = (l) => agg.push(l);
+  } else if (impl === "wasm") {
+    agg = new (require("../wasm/node/codex_sdk_wasm.js").GoalAggregator)(threadId);
+    push = (l) => agg.push(l);
+  } else {
+    agg = new JsGoalEngine(threadId);
+    push = (l) => agg.push(JSON.parse(l));
+  }
+  const t0 = now();
+  for (const l of lines) push(l);
+  const ms = now() - t0;
+  if (!agg.done) throw new Error("the long transcript did not finish");
+  return { ms, events: lines.length };
+}
+
+const cases = {
+  stream: () => (impl === "sdk" ? sdkFlood({ iterate: true }) : plainFlood({})),
+  result: () => (impl === "sdk" ? sdkFlood({ iterate: false }) : plainFlood({})),
+  "memory-slow": () => (impl === "sdk" ? sdkFlood({ iterate: true, slow: true }) : plainFlood({ slow: true })),
+  "memory-result": () => (impl === "sdk" ? sdkFlood({ iterate: false }) : plainFlood({})),
+  goal: () => (impl === "sdk" ? sdkGoal() : plainGoal()),
+  startup,
+  engine,
+};
+const out = await cases[name]();
+const { ms, events } = typeof out === "number" ? { ms: out } : out;
+process.stdout.write(JSON.stringify({ ms, events, rssMiB: rssMiB() }) + "\n");

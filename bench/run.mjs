@@ -1,0 +1,81 @@
+#!/usr/bin/env node
+// `npm run bench`: every figure is a ratio against a baseline measured in the same run on the same
+// input, from the medians of alternating runs, each in a fresh process (bench/case.mjs).
+//   BENCH_RUNS=5 (runs per side)   BENCH_ONLY=stream,result (a subset of the rows)
+import { execFileSync } from "node:child_process";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const runs = Number(process.env.BENCH_RUNS ?? 5);
+const only = process.env.BENCH_ONLY?.split(",");
+
+function measure(name, impl, env = {}) {
+  const out = execFileSync(process.execPath, [path.join(here, "case.mjs"), name, impl], {
+    env: { ...process.env, ...env },
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "inherit"],
+    maxBuffer: 1 << 20,
+  });
+  return JSON.parse(out.trim().split("\n").pop());
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+/** Alternates the implementations run by run, so drift in the machine hits both alike. */
+function compare(name, impls, env, field = "ms") {
+  const samples = Object.fromEntries(impls.map((i) => [i, []]));
+  for (let r = 0; r < runs; r++) for (const i of impls) samples[i].push(measure(name, i, env));
+  return Object.fromEntries(impls.map((i) => [i, { value: median(samples[i].map((s) => s[field])), events: samples[i][0].events }]));
+}
+
+const rows = [];
+const row = (label, target, sdk, base, unit, baseLabel) =>
+  rows.push({ label, sdk: `${sdk.toFixed(unit === "MiB" ? 0 : 1)} ${unit}`, baseline: `${base.toFixed(unit === "MiB" ? 0 : 1)} ${unit} (${baseLabel})`, ratio: `${(sdk / base).toFixed(2)}×`, target });
+const want = (k) => !only || only.includes(k);
+
+if (want("stream")) {
+  const r = compare("stream", ["sdk", "plain"], { FLOOD_DELTAS: "200000" });
+  row("streaming 200k deltas (for await)", "≤ 1.0× (aim 0.8×)", r.sdk.value, r.plain.value, "ms", "plain client");
+}
+if (want("result")) {
+  const r = compare("result", ["sdk", "plain"], { FLOOD_DELTAS: "200000" });
+  row("result only, 200k deltas", "≤ 0.5×", r.sdk.value, r.plain.value, "ms", "plain client");
+}
+if (want("goal")) {
+  const r = compare("goal", ["sdk", "plain"], {});
+  row("goal, 2 continuations, real app-server", "≤ 1.05×", r.sdk.value, r.plain.value, "ms", "protocol script");
+}
+if (want("startup")) {
+  const r = compare("startup", ["sdk", "plain"], {});
+  row("startup (spawn + initialize)", "within 10 ms", r.sdk.value, r.plain.value, "ms", "bare spawn+initialize");
+}
+if (want("engine")) {
+  const r = compare("engine", ["native", "wasm", "js"], {});
+  const rate = (x) => x.events / (x.value / 1000);
+  for (const impl of ["native", "wasm"]) {
+    rows.push({
+      label: `goal engine, ${impl} (from JS, per JSON line)`,
+      sdk: `${(rate(r[impl]) / 1e6).toFixed(2)} M events/s`,
+      baseline: `${(rate(r.js) / 1e6).toFixed(2)} M events/s (plain JS)`,
+      ratio: `${(r[impl].value / r.js.value).toFixed(2)}×`,
+      target: "time vs plain JS",
+    });
+  }
+}
+if (want("memory")) {
+  const slow = compare("memory-slow", ["sdk", "plain"], { FLOOD_DELTAS: "1000000" }, "rssMiB");
+  row("peak RSS, 1M deltas, slow consumer", "bounded", slow.sdk.value, slow.plain.value, "MiB", "plain client, same consumer");
+  const res = compare("memory-result", ["sdk", "plain"], { FLOOD_DELTAS: "1000000" }, "rssMiB");
+  row("peak RSS, 1M deltas, result only", "flat in deltas", res.sdk.value, res.plain.value, "MiB", "plain client");
+}
+
+const cols = ["label", "sdk", "baseline", "ratio", "target"];
+const head = ["measurement", "SDK", "baseline", "SDK ÷ baseline", "target"];
+console.log(`${os.cpus()[0].model}, ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${runs} alternating runs per side, medians\n`);
+console.log(`| ${head.join(" | ")} |\n| ${cols.map(() => "---").join(" | ")} |`);
+for (const r of rows) console.log(`| ${cols.map((c) => r[c]).join(" | ")} |`);
