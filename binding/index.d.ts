@@ -77,5 +77,14 @@ export declare class BindingTurn {
   interrupt(): Promise<void>
 }
 
+/**
+ * Panics on purpose, for the test that proves a panic in the addon becomes a JS error instead of
+ * aborting Node (the same `catch_unwind` every synchronous export has).
+ */
+export declare function __panicForTests(): void
+
+/** The async half of `__panicForTests`. */
+export declare function __panicForTestsAsync(): Promise<void>
+
 /** Spawns the app-server and completes the handshake. `options` is the JSON of `ClientOptions`. */
 export declare function startClient(options: string): Promise<BindingClient>

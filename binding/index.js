@@ -840,4 +840,6 @@ module.exports.BindingCancel = nativeBinding.BindingCancel
 module.exports.BindingClient = nativeBinding.BindingClient
 module.exports.BindingStream = nativeBinding.BindingStream
 module.exports.BindingTurn = nativeBinding.BindingTurn
+module.exports.__panicForTests = nativeBinding.__panicForTests
+module.exports.__panicForTestsAsync = nativeBinding.__panicForTestsAsync
 module.exports.startClient = nativeBinding.startClient

@@ -224,6 +224,19 @@ test("serverRequest/resolved aborts the handler's signal", T, async () => {
   );
 });
 
+// ---- no panics across the boundary ----
+
+test("a panic inside the addon becomes an error, and the process lives on", async () => {
+  const { createRequire } = await import("node:module");
+  const binding = createRequire(import.meta.url)("../binding/index.js");
+  assert.throws(() => binding.__panicForTests(), /deliberate panic \(sync\)/);
+  const err = await binding.__panicForTestsAsync().catch((e) => e);
+  assert.match(err.message, /ERR_PANIC/);
+  assert.match(err.message, /deliberate panic \(async\)/);
+  // Still alive and working after both.
+  await withFake(async (codex) => assert.deepEqual(await codex.request("echo", { alive: true }), { alive: true }));
+});
+
 // ---- overload ----
 
 test("an overloaded read is retried with backoff; writes and exhausted retries surface -32001", T, () =>

@@ -319,3 +319,27 @@ impl BindingTurn {
         guarded(async move { h.interrupt().await }).await
     }
 }
+
+/// Panics on purpose, for the test that proves a panic in the addon becomes a JS error instead of
+/// aborting Node (the same `catch_unwind` every synchronous export has).
+#[doc(hidden)]
+#[napi(js_name = "__panicForTests", catch_unwind)]
+pub fn panic_for_tests() -> Result<()> {
+    if std::hint::black_box(true) {
+        panic!("deliberate panic (sync)");
+    }
+    Ok(())
+}
+
+/// The async half of `__panicForTests`.
+#[doc(hidden)]
+#[napi(js_name = "__panicForTestsAsync")]
+pub async fn panic_for_tests_async() -> Result<()> {
+    guarded(async {
+        if std::hint::black_box(true) {
+            panic!("deliberate panic (async)");
+        }
+        Ok(())
+    })
+    .await
+}
