@@ -155,6 +155,29 @@ test("duplicate and unknown response ids, unknown methods and unknown fields nev
     assert.deepEqual(await codex.request("echo", { n: 2 }), { n: 2 });
   }));
 
+test("a consumer slower than the app-server gets every delta's text, in bounded notifications", T, async () => {
+  const deltas = 50_000;
+  const codex = await Codex.start({ codexPath: path.join(here, "../bench/flood-server.mjs"), env: { FLOOD_DELTAS: String(deltas) } });
+  try {
+    const thread = await codex.startThread();
+    const turn = await thread.turn("flood");
+    const events = turn[Symbol.asyncIterator]();
+    const first = await events.next(); // iterating: the stream is kept
+    await turn.result(); // the whole flood has arrived while nobody read it
+    const rest = [first.value];
+    for (let e = await events.next(); !e.done; e = await events.next()) rest.push(e.value);
+    const received = rest.filter((n) => n.method === "item/agentMessage/delta");
+    assert.ok(received.length < deltas, `merged past the backlog limit (${received.length} of ${deltas})`);
+    assert.ok(received.length >= 8192, "nothing merged below the limit");
+    let expected = "";
+    for (let i = 0; i < deltas; i++) expected += `token ${i} `;
+    assert.equal(received.map((n) => n.params.delta).join(""), expected, "no text lost, order kept");
+    assert.equal(rest.at(-1).method, "turn/completed");
+  } finally {
+    await codex.close();
+  }
+});
+
 // ---- server requests ----
 
 test("without a handler: approvals are declined, anything else gets a JSON-RPC error", T, () =>

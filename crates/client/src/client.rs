@@ -9,7 +9,7 @@ use crate::retry;
 use crate::route::Route;
 use crate::server_request::{default_answer, ServerRequest, ServerRequestEvent};
 use crate::stderr_tail::StderrTail;
-use crate::stream::{self, EventStream, StreamItem};
+use crate::stream::{self, EventStream};
 use codex_sdk_protocol::{
     encode_error_response, encode_notification, encode_request, encode_response, thread_id_of, Headline, Message,
     RequestId, RpcError,
@@ -58,7 +58,7 @@ struct State {
     pending: Pending,
     /// One running turn (or goal) per thread, keyed by thread id.
     routes: HashMap<String, Arc<Route>>,
-    subscribers: Vec<mpsc::UnboundedSender<StreamItem>>,
+    subscribers: Vec<stream::Sender>,
     /// Server requests handed to the embedder and not answered yet.
     server_requests: HashMap<RequestId, String>,
     /// Set once: why the connection is gone.
@@ -436,7 +436,8 @@ impl Inner {
                 }
             }
         }
-        st.subscribers.retain(|s| s.send(Ok(raw.clone())).is_ok());
+        st.subscribers
+            .retain(|s| s.send_notification(method, raw.clone()).is_ok());
     }
 
     fn on_server_request(self: &Arc<Self>, id: RequestId, method: String, params: Option<Value>, raw: Arc<str>) {

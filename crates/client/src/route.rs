@@ -3,13 +3,13 @@
 //! the run is over.
 
 use crate::error::ClientError;
-use crate::stream::{self, EventStream, StreamItem};
+use crate::stream::{self, EventStream, Sender};
 use codex_sdk_engine::{Emit, GoalEngine, TurnAggregator, TurnResult};
 use codex_sdk_protocol::ThreadGoal;
 use serde_json::{json, Value};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::watch;
 
 pub type Outcome = Option<Result<TurnResult, ClientError>>;
 
@@ -51,7 +51,7 @@ pub struct Route {
 struct RouteState {
     engine: Engine,
     /// `None` once the stream ended or nobody wants it.
-    events: Option<mpsc::UnboundedSender<StreamItem>>,
+    events: Option<Sender>,
 }
 
 /// What a waiter sees of a route.
@@ -122,7 +122,7 @@ impl Route {
             return false;
         }
         let emitted = st.engine.push(method, params, raw.clone());
-        self.deliver(&mut st, emitted)
+        self.deliver(&mut st, emitted, method)
     }
 
     /// Fixes a plain turn's id from the `turn/start` response. Returns true when the run already ended.
@@ -132,19 +132,21 @@ impl Route {
             Engine::Turn(e) => e.set_turn_id(id),
             Engine::Goal(_) => Vec::new(),
         };
-        self.deliver(&mut st, emitted)
+        self.deliver(&mut st, emitted, "")
     }
 
-    fn deliver(&self, st: &mut RouteState, emitted: Vec<Emit<Arc<str>>>) -> bool {
+    /// Passes on what the engine emitted for a notification of `pushed` (its method).
+    fn deliver(&self, st: &mut RouteState, emitted: Vec<Emit<Arc<str>>>, pushed: &str) -> bool {
         if let Some(tx) = &st.events {
             for e in emitted {
-                let line: Arc<str> = match e {
-                    Emit::Original(raw) => raw,
+                let sent = match e {
+                    Emit::Original(raw) => tx.send_notification(pushed, raw),
                     Emit::Rewritten { method, params } => {
-                        Arc::from(json!({"method": method, "params": params}).to_string())
+                        let line = Arc::from(json!({"method": method, "params": params}).to_string());
+                        tx.send_notification(&method, line)
                     }
                 };
-                if tx.send(Ok(line)).is_err() {
+                if sent.is_err() {
                     st.events = None;
                     break;
                 }

@@ -1,77 +1,197 @@
 //! Event streams handed to the embedder: raw lines, pulled in batches so that a consumer crosses
 //! into the client once per batch rather than once per notification.
+//!
+//! Memory policy for a consumer slower than the app-server: nothing changes until the backlog
+//! reaches [`BACKLOG_LIMIT`] notifications; past it, consecutive `item/agentMessage/delta`s of
+//! one item are merged into one delta carrying their concatenated text. The backlog then grows
+//! with the text (which the turn's result keeps anyway), not with the number of notifications,
+//! and no notification's content is lost. The reader is never paused: pausing it would also hold
+//! back responses, such as the answer to an `interrupt()` meant to stop the flood.
 
 use crate::error::ClientError;
+use serde_json::Value;
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
-use tokio::sync::{mpsc, Mutex, Notify};
+use std::sync::{Arc, Mutex, MutexGuard};
+use tokio::sync::Notify;
 
 pub type StreamItem = Result<Arc<str>, ClientError>;
 
-pub fn channel() -> (mpsc::UnboundedSender<StreamItem>, EventStream) {
-    let (tx, rx) = mpsc::unbounded_channel();
-    let stream = EventStream {
-        inner: Mutex::new(Receiver { rx, deferred: None }),
-        discarded: AtomicBool::new(false),
-        wake: Notify::new(),
-    };
-    (tx, stream)
+/// Notifications held for a consumer before deltas start to be merged.
+pub const BACKLOG_LIMIT: usize = 8192;
+
+const DELTA: &str = "item/agentMessage/delta";
+
+enum Entry {
+    Line(Arc<str>),
+    Error(ClientError),
+    /// Merged deltas of one item: the first one's params, and all their text.
+    Delta {
+        params: Value,
+        text: String,
+    },
 }
 
-pub struct EventStream {
-    inner: Mutex<Receiver>,
-    /// Set by `discard`: a reader waiting right now must end too, not wait for a line that may
-    /// never come (it holds the receiver, so `discard` cannot drain it).
-    discarded: AtomicBool,
+#[derive(Default)]
+struct Queue {
+    entries: VecDeque<Entry>,
+    /// The sender is gone: once drained, the stream has ended.
+    closed: bool,
+}
+
+struct Shared {
+    queue: Mutex<Queue>,
     wake: Notify,
+    /// The receiver is gone or discarded: sending fails, so senders can forget the stream.
+    discarded: AtomicBool,
 }
 
-struct Receiver {
-    rx: mpsc::UnboundedReceiver<StreamItem>,
-    /// An error met while filling a batch: the lines before it go out first.
-    deferred: Option<ClientError>,
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, Queue> {
+        self.queue.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+pub fn channel() -> (Sender, EventStream) {
+    let shared = Arc::new(Shared {
+        queue: Mutex::default(),
+        wake: Notify::new(),
+        discarded: AtomicBool::new(false),
+    });
+    (
+        Sender { shared: shared.clone() },
+        EventStream {
+            shared,
+            reading: tokio::sync::Mutex::new(()),
+        },
+    )
+}
+
+/// The producing end: one per stream. Dropping it ends the stream once drained.
+pub struct Sender {
+    shared: Arc<Shared>,
+}
+
+/// The stream was discarded by its reader.
+#[derive(Debug)]
+pub struct Discarded;
+
+impl Sender {
+    pub fn send(&self, item: StreamItem) -> Result<(), Discarded> {
+        self.push(match item {
+            Ok(line) => Entry::Line(line),
+            Err(e) => Entry::Error(e),
+        })
+    }
+
+    /// Sends a notification of `method`, merging it into the previous one if the backlog is over
+    /// its limit and both are deltas of the same item.
+    pub fn send_notification(&self, method: &str, line: Arc<str>) -> Result<(), Discarded> {
+        if method != DELTA || self.shared.lock().entries.len() < BACKLOG_LIMIT {
+            return self.push(Entry::Line(line));
+        }
+        let Ok(Value::Object(mut message)) = serde_json::from_str::<Value>(&line) else {
+            return self.push(Entry::Line(line));
+        };
+        let mut params = message.remove("params").unwrap_or(Value::Null);
+        let text = match params.get_mut("delta").map(Value::take) {
+            Some(Value::String(t)) => t,
+            _ => return self.push(Entry::Line(line)),
+        };
+        if self.shared.discarded.load(Ordering::Acquire) {
+            return Err(Discarded);
+        }
+        let mut q = self.shared.lock();
+        match q.entries.back_mut() {
+            Some(Entry::Delta {
+                params: last,
+                text: merged,
+            }) if last.get("itemId") == params.get("itemId") => {
+                merged.push_str(&text);
+            }
+            _ => q.entries.push_back(Entry::Delta { params, text }),
+        }
+        drop(q);
+        self.shared.wake.notify_one();
+        Ok(())
+    }
+
+    fn push(&self, entry: Entry) -> Result<(), Discarded> {
+        if self.shared.discarded.load(Ordering::Acquire) {
+            return Err(Discarded);
+        }
+        self.shared.lock().entries.push_back(entry);
+        self.shared.wake.notify_one();
+        Ok(())
+    }
+}
+
+impl Drop for Sender {
+    fn drop(&mut self) {
+        self.shared.lock().closed = true;
+        self.shared.wake.notify_one();
+    }
+}
+
+/// The consuming end.
+pub struct EventStream {
+    shared: Arc<Shared>,
+    /// One reader at a time, so batches keep their order.
+    reading: tokio::sync::Mutex<()>,
 }
 
 impl EventStream {
-    /// Waits for at least one line and returns up to `max` of them; `None` once the stream ended.
+    /// Waits for at least one line and returns up to `max` of them; `None` once the stream ended
+    /// or was discarded. An error is returned after the lines before it.
     pub async fn next_batch(&self, max: usize) -> Result<Option<Vec<Arc<str>>>, ClientError> {
-        let woken = self.wake.notified();
-        if self.discarded.load(Ordering::Acquire) {
-            return Ok(None);
-        }
-        let mut r = self.inner.lock().await;
-        if let Some(e) = r.deferred.take() {
-            return Err(e);
-        }
-        let first = tokio::select! {
-            item = r.rx.recv() => match item {
-                None => return Ok(None),
-                Some(item) => item?,
-            },
-            _ = woken => return Ok(None),
-        };
-        let mut batch = vec![first];
-        while batch.len() < max.max(1) {
-            match r.rx.try_recv() {
-                Ok(Ok(line)) => batch.push(line),
-                Ok(Err(e)) => {
-                    r.deferred = Some(e);
-                    break;
-                }
-                Err(_) => break,
+        let _turn = self.reading.lock().await;
+        loop {
+            let woken = self.shared.wake.notified();
+            if self.shared.discarded.load(Ordering::Acquire) {
+                return Ok(None);
             }
+            {
+                let mut q = self.shared.lock();
+                let mut batch = Vec::new();
+                while batch.len() < max.max(1) {
+                    match q.entries.pop_front() {
+                        Some(Entry::Line(line)) => batch.push(line),
+                        Some(Entry::Delta { mut params, text }) => {
+                            params["delta"] = Value::String(text);
+                            let line = serde_json::json!({"method": DELTA, "params": params}).to_string();
+                            batch.push(Arc::from(line));
+                        }
+                        Some(Entry::Error(e)) if batch.is_empty() => return Err(e),
+                        Some(Entry::Error(e)) => {
+                            q.entries.push_front(Entry::Error(e));
+                            break;
+                        }
+                        None => break,
+                    }
+                }
+                if !batch.is_empty() {
+                    return Ok(Some(batch));
+                }
+                if q.closed {
+                    return Ok(None);
+                }
+            }
+            woken.await;
         }
-        Ok(Some(batch))
     }
 
-    /// Drops whatever is buffered and everything still to come.
+    /// Drops whatever is buffered and everything still to come; a waiting reader ends at once.
     pub fn discard(&self) {
-        self.discarded.store(true, Ordering::Release);
-        self.wake.notify_waiters();
-        if let Ok(mut r) = self.inner.try_lock() {
-            r.rx.close();
-            while r.rx.try_recv().is_ok() {}
-        }
+        self.shared.discarded.store(true, Ordering::Release);
+        self.shared.lock().entries.clear();
+        self.shared.wake.notify_waiters();
+        self.shared.wake.notify_one();
+    }
+}
+
+impl Drop for EventStream {
+    fn drop(&mut self) {
+        self.discard();
     }
 }
 
@@ -79,6 +199,7 @@ impl EventStream {
 mod tests {
     use super::*;
     use crate::error::code;
+    use serde_json::json;
 
     #[tokio::test]
     async fn batches_then_error_then_nothing() {
@@ -96,7 +217,7 @@ mod tests {
 
     #[tokio::test]
     async fn discard_ends_a_reader_that_is_waiting() {
-        let (_tx, s) = channel();
+        let (tx, s) = channel();
         let s = Arc::new(s);
         let reader = tokio::spawn({
             let s = s.clone();
@@ -106,5 +227,52 @@ mod tests {
         s.discard();
         let ended = tokio::time::timeout(std::time::Duration::from_secs(5), reader).await;
         assert!(ended.expect("the waiting reader ended").unwrap().unwrap().is_none());
+        assert!(
+            tx.send(Ok(Arc::from("late"))).is_err(),
+            "a discarded stream refuses more"
+        );
+    }
+
+    fn delta(item: &str, text: &str) -> Arc<str> {
+        Arc::from(
+            json!({"method": DELTA, "params": {"threadId": "t", "turnId": "u", "itemId": item, "delta": text}})
+                .to_string(),
+        )
+    }
+
+    #[tokio::test]
+    async fn past_the_backlog_limit_deltas_of_one_item_merge_and_lose_nothing() {
+        let (tx, s) = channel();
+        let mut expected = String::new();
+        for i in 0..BACKLOG_LIMIT + 1000 {
+            let text = format!("{i},");
+            expected.push_str(&text);
+            tx.send_notification(DELTA, delta("a", &text)).unwrap();
+        }
+        tx.send_notification(
+            "item/completed",
+            Arc::from(r#"{"method":"item/completed","params":{}}"#),
+        )
+        .unwrap();
+        tx.send_notification(DELTA, delta("b", "x")).unwrap();
+        drop(tx);
+        let mut lines = Vec::new();
+        while let Some(batch) = s.next_batch(1000).await.unwrap() {
+            lines.extend(batch);
+        }
+        assert_eq!(
+            lines.len(),
+            BACKLOG_LIMIT + 3,
+            "the backlog stopped growing by notification"
+        );
+        let parsed: Vec<Value> = lines.iter().map(|l| serde_json::from_str(l).unwrap()).collect();
+        let text: String = parsed
+            .iter()
+            .filter(|v| v["params"]["itemId"] == "a")
+            .map(|v| v["params"]["delta"].as_str().unwrap())
+            .collect();
+        assert_eq!(text, expected);
+        assert_eq!(parsed[BACKLOG_LIMIT + 1]["method"], "item/completed", "order is kept");
+        assert_eq!(parsed[BACKLOG_LIMIT + 2]["params"]["delta"], "x");
     }
 }
