@@ -9,7 +9,9 @@
 //! back responses, such as the answer to an `interrupt()` meant to stop the flood.
 
 use crate::error::ClientError;
+use serde::Deserialize;
 use serde_json::Value;
+use std::borrow::Cow;
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -27,9 +29,25 @@ enum Entry {
     Error(ClientError),
     /// Merged deltas of one item: the first one's params, and all their text.
     Delta {
+        item_id: String,
         params: Value,
         text: String,
     },
+}
+
+/// What merging reads of a delta line, borrowed: its item and its text.
+#[derive(Deserialize)]
+struct DeltaLine<'a> {
+    #[serde(borrow)]
+    params: DeltaParams<'a>,
+}
+
+#[derive(Deserialize)]
+struct DeltaParams<'a> {
+    #[serde(borrow, rename = "itemId")]
+    item_id: Cow<'a, str>,
+    #[serde(borrow)]
+    delta: Cow<'a, str>,
 }
 
 #[derive(Default)]
@@ -90,26 +108,26 @@ impl Sender {
         if method != DELTA || self.shared.lock().entries.len() < BACKLOG_LIMIT {
             return self.push(Entry::Line(line));
         }
-        let Ok(Value::Object(mut message)) = serde_json::from_str::<Value>(&line) else {
+        let Ok(delta) = serde_json::from_str::<DeltaLine>(&line) else {
             return self.push(Entry::Line(line));
-        };
-        let mut params = message.remove("params").unwrap_or(Value::Null);
-        let text = match params.get_mut("delta").map(Value::take) {
-            Some(Value::String(t)) => t,
-            _ => return self.push(Entry::Line(line)),
         };
         if self.shared.discarded.load(Ordering::Acquire) {
             return Err(Discarded);
         }
         let mut q = self.shared.lock();
         match q.entries.back_mut() {
-            Some(Entry::Delta {
-                params: last,
-                text: merged,
-            }) if last.get("itemId") == params.get("itemId") => {
-                merged.push_str(&text);
+            Some(Entry::Delta { item_id, text, .. }) if *item_id == delta.params.item_id => {
+                text.push_str(&delta.params.delta);
             }
-            _ => q.entries.push_back(Entry::Delta { params, text }),
+            _ => {
+                // The first of a run: its params (less the text) stand for the merged delta.
+                let mut params = serde_json::from_str::<Value>(&line)
+                    .map(|mut v| v["params"].take())
+                    .unwrap_or_default();
+                params["delta"] = Value::Null;
+                let (item_id, text) = (delta.params.item_id.into_owned(), delta.params.delta.into_owned());
+                q.entries.push_back(Entry::Delta { item_id, params, text });
+            }
         }
         drop(q);
         self.shared.wake.notify_one();
@@ -156,7 +174,7 @@ impl EventStream {
                 while batch.len() < max.max(1) {
                     match q.entries.pop_front() {
                         Some(Entry::Line(line)) => batch.push(line),
-                        Some(Entry::Delta { mut params, text }) => {
+                        Some(Entry::Delta { mut params, text, .. }) => {
                             params["delta"] = Value::String(text);
                             let line = serde_json::json!({"method": DELTA, "params": params}).to_string();
                             batch.push(Arc::from(line));
