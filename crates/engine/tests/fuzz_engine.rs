@@ -3,7 +3,10 @@
 //! of one logical turn.
 
 use codex_sdk_engine::{Emit, GoalEngine, TurnAggregator};
-use codex_sdk_protocol::{thread_id_of, turn_id_of};
+mod common;
+
+use codex_sdk_protocol::turn_id_of;
+use common::{load, thread_of};
 use proptest::prelude::*;
 use serde_json::Value;
 
@@ -16,25 +19,6 @@ const GOAL_FIXTURES: &[&str] = &[
     "goal-cleared-mid-run",
     "goal-interrupted-in-continuation",
 ];
-
-fn load(name: &str) -> Vec<(String, Value)> {
-    let path = format!("{}/tests/fixtures/{name}.jsonl", env!("CARGO_MANIFEST_DIR"));
-    std::fs::read_to_string(path)
-        .unwrap()
-        .lines()
-        .map(|l| {
-            let v: Value = serde_json::from_str(l).unwrap();
-            (v["method"].as_str().unwrap().to_owned(), v["params"].clone())
-        })
-        .collect()
-}
-
-fn thread_of(events: &[(String, Value)]) -> String {
-    events
-        .iter()
-        .find_map(|(_, p)| thread_id_of(p).map(str::to_owned))
-        .unwrap()
-}
 
 /// Runs the goal engine; returns the logical stream and whether it finished.
 fn run(thread: &str, events: &[(String, Value)]) -> (Vec<(String, Value)>, bool, String) {

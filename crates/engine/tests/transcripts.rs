@@ -2,27 +2,11 @@
 //! through the engines, and checks the logical turn each one must produce.
 
 use codex_sdk_engine::{Emit, GoalEngine, TurnAggregator, TurnResult, TurnResultStatus};
-use codex_sdk_protocol::{thread_id_of, turn_id_of, ThreadGoalStatus};
+mod common;
+
+use codex_sdk_protocol::{turn_id_of, ThreadGoalStatus};
+use common::{load, thread_of};
 use serde_json::Value;
-
-fn load(name: &str) -> Vec<(String, Value)> {
-    let path = format!("{}/tests/fixtures/{name}.jsonl", env!("CARGO_MANIFEST_DIR"));
-    std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{path}: {e}"))
-        .lines()
-        .map(|l| {
-            let v: Value = serde_json::from_str(l).unwrap();
-            (v["method"].as_str().unwrap().to_owned(), v["params"].clone())
-        })
-        .collect()
-}
-
-fn thread_of(events: &[(String, Value)]) -> String {
-    events
-        .iter()
-        .find_map(|(_, p)| thread_id_of(p).map(str::to_owned))
-        .unwrap()
-}
 
 /// The logical stream (method, params) and the result of running a transcript through the goal engine.
 fn run_goal(events: &[(String, Value)]) -> (Vec<(String, Value)>, TurnResult, GoalEngine<usize>) {
