@@ -54,6 +54,18 @@ test("thread management: start, read, name, list, fork, archive, unarchive, resu
     assert.equal(resumed.id, thread.id);
   }));
 
+test("compact() starts a compaction of the thread's history", T, () =>
+  withCodex([reply("first answer"), reply("Summary: the user said hello.")], async ({ codex, model }) => {
+    const thread = await codex.startThread();
+    await thread.run("hello");
+    const events = codex.notifications();
+    await thread.compact();
+    const done = await first(events, (n) => n.method === "turn/completed" && n.params.threadId === thread.id);
+    assert.equal(done.params.turn.status, "completed");
+    assert.equal(model.requests.length, 2, "the compaction asked the model for a summary");
+    await events.return();
+  }));
+
 test("models() and account() answer with the protocol's shapes", T, () =>
   withCodex([], async ({ codex }) => {
     const models = await codex.models();
