@@ -11,8 +11,8 @@ use crate::server_request::{default_answer, ServerRequest, ServerRequestEvent};
 use crate::stderr_tail::StderrTail;
 use crate::stream::{self, EventStream};
 use codex_sdk_protocol::{
-    encode_error_response, encode_notification, encode_request, encode_response, thread_id_of, Headline, Message,
-    RequestId, RpcError,
+    encode_error_response, encode_notification, encode_request, encode_response, thread_id_of, turn_id_of, Headline,
+    Message, RequestId, RpcError,
 };
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -384,7 +384,7 @@ impl Inner {
                 self.on_server_request_resolved(&full(), &raw);
             }
             let (thread, turn) = (head.thread_id(), head.turn_id());
-            self.broadcast(thread, method, &raw, |needs_all| {
+            self.broadcast(thread, turn, method, &raw, |needs_all| {
                 if needs_all {
                     full()
                 } else {
@@ -398,7 +398,7 @@ impl Inner {
             Err(e) => {
                 // Noise on stdout (a shell banner, a stray log line) is reported, never fatal.
                 let warning = json!({"method": "sdk/warning", "params": {"message": format!("ignored a line from the app-server: {e}"), "line": truncate(line, 512)}});
-                self.broadcast(None, "sdk/warning", &Arc::from(warning.to_string()), |_| {
+                self.broadcast(None, None, "sdk/warning", &Arc::from(warning.to_string()), |_| {
                     warning["params"].clone()
                 });
                 return;
@@ -418,7 +418,13 @@ impl Inner {
             Message::Notification { method, params } => {
                 let params = params.unwrap_or(Value::Null);
                 let thread = thread_id_of(&params).map(str::to_owned);
-                self.broadcast(thread.as_deref(), &method, &Arc::from(line), |_| params.clone());
+                self.broadcast(
+                    thread.as_deref(),
+                    turn_id_of(&params),
+                    &method,
+                    &Arc::from(line),
+                    |_| params.clone(),
+                );
             }
             Message::Request { id, method, params } => self.on_server_request(id, method, params, Arc::from(line)),
         }
@@ -426,10 +432,20 @@ impl Inner {
 
     /// Hands a notification to the route of its thread and to every subscriber. `params` builds
     /// what the route reads: all the params when asked for (`true`), else just the ids.
-    fn broadcast(&self, thread_id: Option<&str>, method: &str, raw: &Arc<str>, params: impl FnOnce(bool) -> Value) {
+    fn broadcast(
+        &self,
+        thread_id: Option<&str>,
+        turn_id: Option<&str>,
+        method: &str,
+        raw: &Arc<str>,
+        params: impl FnOnce(bool) -> Value,
+    ) {
         let mut st = self.state();
         if let Some(route) = thread_id.and_then(|t| st.routes.get(t)).cloned() {
-            if route.push(method, &params(route.needs_params(method)), raw) {
+            let needs = route.needs_params(method);
+            // A delta of a plain turn goes by its ids alone; anything else is pushed with params.
+            let passed = !needs && route.pass(method, thread_id, turn_id, raw);
+            if !passed && route.push(method, &params(needs), raw) {
                 let t = thread_id.unwrap_or_default();
                 if st.routes.get(t).is_some_and(|r| Arc::ptr_eq(r, &route)) {
                     st.routes.remove(t);

@@ -125,6 +125,23 @@ impl Route {
         self.deliver(&mut st, emitted, method)
     }
 
+    /// The cheap path for a notification no engine reads the params of (a delta): a plain turn
+    /// whose id is known forwards it by its ids alone. Returns false when the caller must `push`
+    /// it with params instead (a goal, or a turn whose id is not known yet and must hold it).
+    pub fn pass(&self, method: &str, thread_id: Option<&str>, turn_id: Option<&str>, raw: &Arc<str>) -> bool {
+        let mut st = self.lock();
+        let Engine::Turn(e) = &mut st.engine else { return false };
+        if e.turn_id().is_none() {
+            return false;
+        }
+        if let (Some(line), Some(tx)) = (e.pass(thread_id, turn_id, raw.clone()), &st.events) {
+            if tx.send_notification(method, line).is_err() {
+                st.events = None;
+            }
+        }
+        true
+    }
+
     /// Fixes a plain turn's id from the `turn/start` response. Returns true when the run already ended.
     pub fn set_turn_id(&self, id: &str) -> bool {
         let mut st = self.lock();

@@ -105,8 +105,21 @@ impl Sender {
     /// Sends a notification of `method`, merging it into the previous one if the backlog is over
     /// its limit and both are deltas of the same item.
     pub fn send_notification(&self, method: &str, line: Arc<str>) -> Result<(), Discarded> {
-        if method != DELTA || self.shared.lock().entries.len() < BACKLOG_LIMIT {
+        if method != DELTA {
             return self.push(Entry::Line(line));
+        }
+        if self.shared.discarded.load(Ordering::Acquire) {
+            return Err(Discarded);
+        }
+        {
+            // One lock for the common case: under the limit, queue the line as it is.
+            let mut q = self.shared.lock();
+            if q.entries.len() < BACKLOG_LIMIT {
+                q.entries.push_back(Entry::Line(line));
+                drop(q);
+                self.shared.wake.notify_one();
+                return Ok(());
+            }
         }
         let Ok(delta) = serde_json::from_str::<DeltaLine>(&line) else {
             return self.push(Entry::Line(line));

@@ -63,6 +63,17 @@ impl<P> TurnAggregator<P> {
         self.interrupt_requested = requested;
     }
 
+    /// Takes a notification whose params the aggregator does not read (see
+    /// [`reads_params`](crate::reads_params)), known only by its ids: the cheap path for deltas.
+    /// Returns the payload when it belongs to this turn's stream.
+    pub fn pass(&mut self, thread_id: Option<&str>, turn_id: Option<&str>, payload: P) -> Option<P> {
+        let ours = !self.done
+            && thread_id.is_none_or(|t| t == self.thread_id)
+            && turn_id.is_some()
+            && turn_id == self.turn_id.as_deref();
+        ours.then_some(payload)
+    }
+
     /// Takes the next notification of the thread, in arrival order.
     pub fn push(&mut self, method: &str, params: &Value, payload: P) -> Vec<Emit<P>> {
         let mut out = Vec::new();
@@ -224,6 +235,27 @@ mod tests {
         assert_eq!(seen, vec![1, 2, 3, 4, 5, 6, 7, 10]);
         assert_eq!(agg.turn_id(), Some("t1"));
         assert!(agg.set_turn_id("t1").is_empty());
+    }
+
+    #[test]
+    fn pass_forwards_only_this_turns_notifications() {
+        let mut agg = TurnAggregator::new("th", Some("t1".into()));
+        assert_eq!(agg.pass(Some("th"), Some("t1"), 1), Some(1));
+        assert_eq!(agg.pass(Some("th"), Some("t2"), 2), None);
+        assert_eq!(agg.pass(Some("other"), Some("t1"), 3), None);
+        assert_eq!(agg.pass(Some("th"), None, 4), None);
+        agg.push(
+            "turn/completed",
+            &json!({"threadId": "th", "turn": turn("t1", "completed")}),
+            5,
+        );
+        assert_eq!(agg.pass(Some("th"), Some("t1"), 6), None, "nothing after the end");
+        let mut unknown = TurnAggregator::new("th", None);
+        assert_eq!(
+            unknown.pass(Some("th"), Some("t1"), 7),
+            None,
+            "before the id is known, deltas need push() to be held"
+        );
     }
 
     #[test]
