@@ -30,19 +30,24 @@ export function lineIterator<T>(
     index = 0;
     return true;
   };
-  return {
-    async next(): Promise<IteratorResult<T>> {
-      if (done) return { done: true, value: undefined };
-      try {
-        if (index >= batch.length && !(await fill())) {
-          finish();
-          return { done: true, value: undefined };
-        }
-      } catch (err) {
+  const refill = async (): Promise<IteratorResult<T>> => {
+    try {
+      if (!(await fill())) {
         finish();
-        throw err;
+        return { done: true, value: undefined };
       }
-      return { done: false, value: batch[index++] };
+    } catch (err) {
+      finish();
+      throw err;
+    }
+    return { done: false, value: batch[index++] };
+  };
+  return {
+    // Not `async`: while a batch lasts, each item is one already-resolved promise, not two.
+    next(): Promise<IteratorResult<T>> {
+      if (done) return Promise.resolve({ done: true, value: undefined });
+      if (index < batch.length) return Promise.resolve({ done: false, value: batch[index++] });
+      return refill();
     },
     async return(): Promise<IteratorResult<T>> {
       finish();
