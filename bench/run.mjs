@@ -57,6 +57,21 @@ if (want("startup")) {
 if (want("engine")) {
   const r = compare("engine", ["native", "wasm", "js"], {});
   const rate = (x) => x.events / (x.value / 1000);
+  // The engine alone, natively, on pre-parsed values (criterion, crates/engine/benches).
+  const criterion = execFileSync("cargo", ["bench", "-p", "codex-sdk-engine", "--bench", "goal_engine", "--", "--warm-up-time", "1", "--measurement-time", "3"], {
+    cwd: path.join(here, ".."),
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "ignore"],
+  });
+  const [, value, unit] = criterion.match(/thrpt:\s*\[[^\]]*?\s([\d.]+) (\w?)elem\/s\s+[\d.]+ \w?elem\/s\]/) ?? [];
+  const nativeRate = Number(value) * ({ K: 1e3, M: 1e6, G: 1e9 }[unit] ?? 1);
+  rows.push({
+    label: "goal engine, native, criterion (pre-parsed values)",
+    sdk: `${(nativeRate / 1e6).toFixed(2)} M events/s`,
+    baseline: `${(rate(r.js) / 1e6).toFixed(2)} M events/s (plain JS, incl. JSON.parse)`,
+    ratio: `${(rate(r.js) / nativeRate).toFixed(2)}×`,
+    target: "time vs plain JS",
+  });
   for (const impl of ["native", "wasm"]) {
     rows.push({
       label: `goal engine, ${impl} (from JS, per JSON line)`,
