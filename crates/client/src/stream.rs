@@ -96,39 +96,34 @@ pub struct Discarded;
 
 impl Sender {
     pub fn send(&self, item: StreamItem) -> Result<(), Discarded> {
-        self.push(match item {
+        let entry = match item {
             Ok(line) => Entry::Line(line),
             Err(e) => Entry::Error(e),
-        })
+        };
+        self.with_queue(|q| q.entries.push_back(entry))
     }
 
     /// Sends a notification of `method`, merging it into the previous one if the backlog is over
     /// its limit and both are deltas of the same item.
     pub fn send_notification(&self, method: &str, line: Arc<str>) -> Result<(), Discarded> {
         if method != DELTA {
-            return self.push(Entry::Line(line));
+            return self.with_queue(|q| q.entries.push_back(Entry::Line(line)));
         }
-        if self.shared.discarded.load(Ordering::Acquire) {
-            return Err(Discarded);
-        }
-        {
-            // One lock for the common case: under the limit, queue the line as it is.
-            let mut q = self.shared.lock();
+        // One lock for the common case: under the limit, the line is queued as it is.
+        let mut over_limit = None;
+        self.with_queue(|q| {
             if q.entries.len() < BACKLOG_LIMIT {
                 q.entries.push_back(Entry::Line(line));
-                drop(q);
-                self.shared.wake.notify_one();
-                return Ok(());
+            } else {
+                over_limit = Some(line);
             }
-        }
+        })?;
+        let Some(line) = over_limit else { return Ok(()) };
+        // Read outside the lock: the consumer is behind, and must not wait for our parsing.
         let Ok(delta) = serde_json::from_str::<DeltaLine>(&line) else {
-            return self.push(Entry::Line(line));
+            return self.with_queue(|q| q.entries.push_back(Entry::Line(line)));
         };
-        if self.shared.discarded.load(Ordering::Acquire) {
-            return Err(Discarded);
-        }
-        let mut q = self.shared.lock();
-        match q.entries.back_mut() {
+        self.with_queue(|q| match q.entries.back_mut() {
             Some(Entry::Delta { item_id, text, .. }) if *item_id == delta.params.item_id => {
                 text.push_str(&delta.params.delta);
             }
@@ -141,17 +136,16 @@ impl Sender {
                 let (item_id, text) = (delta.params.item_id.into_owned(), delta.params.delta.into_owned());
                 q.entries.push_back(Entry::Delta { item_id, params, text });
             }
-        }
-        drop(q);
-        self.shared.wake.notify_one();
-        Ok(())
+        })
     }
 
-    fn push(&self, entry: Entry) -> Result<(), Discarded> {
+    /// The one way into the queue: refused once the reader discarded the stream, and the reader
+    /// is woken after every change.
+    fn with_queue(&self, change: impl FnOnce(&mut Queue)) -> Result<(), Discarded> {
         if self.shared.discarded.load(Ordering::Acquire) {
             return Err(Discarded);
         }
-        self.shared.lock().entries.push_back(entry);
+        change(&mut self.shared.lock());
         self.shared.wake.notify_one();
         Ok(())
     }
