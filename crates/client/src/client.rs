@@ -442,10 +442,10 @@ impl Inner {
     ) {
         let mut st = self.state();
         if let Some(route) = thread_id.and_then(|t| st.routes.get(t)).cloned() {
-            let needs = route.needs_params(method);
-            // A delta of a plain turn goes by its ids alone; anything else is pushed with params.
-            let passed = !needs && route.pass(method, thread_id, turn_id, raw);
-            if !passed && route.push(method, &params(needs), raw) {
+            // A delta of a plain turn goes by its ids alone (`pass` refuses goals, which relabel
+            // and so need the params); anything else is pushed with what its route reads.
+            let passed = !codex_sdk_engine::reads_params(method) && route.pass(method, thread_id, turn_id, raw);
+            if !passed && route.push(method, &params(route.needs_params(method)), raw) {
                 let t = thread_id.unwrap_or_default();
                 if st.routes.get(t).is_some_and(|r| Arc::ptr_eq(r, &route)) {
                     st.routes.remove(t);
