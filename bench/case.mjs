@@ -2,9 +2,10 @@
 // One benchmark measurement in a fresh process: `node bench/case.mjs <case> <impl>` prints
 // {"ms": wall time, "rssMiB": peak resident memory}. bench/run.mjs alternates and summarises them.
 import fs from "node:fs";
+import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { Codex } from "../index.mjs";
+import { Codex, resolveCodexPath } from "../index.mjs";
 import { makeCodexHome } from "../tests/support/codex-home.mjs";
 import { goalStatus, reply, startMockModel } from "../tests/support/mock-model.mjs";
 import { JsGoalEngine } from "./js-goal-engine.mjs";
@@ -98,7 +99,7 @@ async function sdkGoal() {
 
 async function plainGoal() {
   return withModel(goalScript(), async (env) => {
-    const client = await PlainClient.start(Codex.resolveCodexPath?.() ?? (await import("../index.mjs")).resolveCodexPath(), ["app-server"], env);
+    const client = await PlainClient.start(resolveCodexPath(), ["app-server"], env);
     const { thread } = await client.request("thread/start", {});
     const t0 = now();
     let status = "active";
@@ -132,7 +133,6 @@ async function startup() {
       await codex.close();
       return ms;
     }
-    const { resolveCodexPath } = await import("../index.mjs");
     const client = await PlainClient.start(resolveCodexPath(), ["app-server"], home.env);
     const ms = now() - t0;
     await client.close();
@@ -159,7 +159,6 @@ function longTranscript(turns) {
 async function engine() {
   const lines = longTranscript(2_000);
   const threadId = JSON.parse(lines.find((l) => l.includes('"threadId"'))).params.threadId;
-  const { createRequire } = await import("node:module");
   const require = createRequire(import.meta.url);
   let agg;
   let push;
