@@ -94,6 +94,8 @@ export function fromNative(err: unknown): Error {
     }
     case "ERR_TIMEOUT":
       return new TimeoutError(data.message, data.method ?? null);
+    case "ERR_INVALID_ARGUMENT":
+      return invalidArgument(data.message);
     case "ERR_ABORTED":
       return new DOMException(data.message, "AbortError");
     default:
@@ -108,6 +110,13 @@ export async function native<T>(p: Promise<T>): Promise<T> {
   } catch (err) {
     throw fromNative(err);
   }
+}
+
+/** An argument mistake: a `TypeError` (or `RangeError`), as Node's own API throws, with the SDK's code. */
+export function invalidArgument(message: string, Kind: TypeErrorConstructor | RangeErrorConstructor = TypeError): Error {
+  const err = new Kind(message);
+  Object.defineProperty(err, "code", { value: "ERR_INVALID_ARGUMENT", enumerable: true, configurable: true });
+  return err;
 }
 
 export function abortError(signal: AbortSignal, what: string): Error {

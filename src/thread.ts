@@ -1,6 +1,6 @@
 import { withSignal } from "./abort";
 import type { Codex } from "./codex";
-import { abortError, native } from "./errors";
+import { abortError, invalidArgument, native } from "./errors";
 import { toInputItems } from "./input";
 import { GoalHandle } from "./goal";
 import { binding, type BindingTurn } from "./native";
@@ -39,7 +39,7 @@ export class Thread {
    * paused, whatever started is interrupted, and this rejects).
    */
   async goal(objective: string, options: GoalOptions = {}): Promise<GoalHandle> {
-    if (typeof objective !== "string" || objective.trim() === "") throw new TypeError("goal: objective must be a non-empty string");
+    if (typeof objective !== "string") throw invalidArgument(`goal: objective must be a string, got ${typeof objective}`);
     const { tokenBudget, startTimeoutMs = 30_000, signal } = options;
     if (tokenBudget !== undefined && (!Number.isSafeInteger(tokenBudget) || tokenBudget <= 0)) {
       throw new TypeError(`goal: tokenBudget must be a positive integer, got ${tokenBudget}`);

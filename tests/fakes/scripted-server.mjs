@@ -8,6 +8,9 @@
 //   ask {method, params}    send that server request, then answer with the client's reply
 //   thread/read {failures}  answer -32001 (overloaded) `failures` times, then succeed
 //   turn/start              always -32001
+//   thread/start            {thread: {id: "fake-thread"}}
+//   thread/goal/clear       {cleared: true}
+//   thread/goal/set         always -32603 (a server that refuses the goal after the clear)
 // FAKE_BANNER in the environment is printed to stdout before anything else (a noisy shell wrapper).
 import readline from "node:readline";
 
@@ -50,6 +53,12 @@ readline.createInterface({ input: process.stdin, crlfDelay: Infinity }).on("line
       return send({ id: msg.id, result: { thread: { id: p.threadId, attempts: overloads + 1 } } });
     case "turn/start":
       return send({ id: msg.id, error: { code: -32001, message: "Server overloaded; retry later." } });
+    case "thread/start":
+      return send({ id: msg.id, result: { thread: { id: "fake-thread" } } });
+    case "thread/goal/clear":
+      return send({ id: msg.id, result: { cleared: true } });
+    case "thread/goal/set":
+      return send({ id: msg.id, error: { code: -32603, message: "goal store unavailable" } });
     default:
       return; // "hang" and anything else: no answer
   }

@@ -46,6 +46,8 @@ export function failure(message = "scripted failure", code = "server_error") {
 export async function startMockModel(script = [], { fallback = () => reply("ok") } = {}) {
   const queue = [...script];
   const requests = [];
+  /** When each model request arrived, and for which thread and turn (from the request's metadata). */
+  const arrivals = [];
   const waiters = [];
   const server = http.createServer((req, res) => {
     let body = "";
@@ -64,6 +66,8 @@ export async function startMockModel(script = [], { fallback = () => reply("ok")
       let parsed = null;
       try { parsed = JSON.parse(body); } catch {}
       requests.push(parsed);
+      const meta = parsed?.client_metadata ?? {};
+      arrivals.push({ at: Date.now(), threadId: meta.thread_id ?? null, turnId: meta.turn_id ?? null });
       for (const w of waiters.splice(0)) w();
       const entry = queue.length ? queue.shift() : fallback;
       let events;
@@ -87,6 +91,7 @@ export async function startMockModel(script = [], { fallback = () => reply("ok")
     port,
     url: `http://127.0.0.1:${port}/v1`,
     requests,
+    arrivals,
     push: (...entries) => queue.push(...entries),
     /** Resolves once `n` model requests have arrived in total. */
     waitForRequests(n) {

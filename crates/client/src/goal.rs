@@ -6,13 +6,10 @@ use crate::client::Client;
 use crate::error::{code, ClientError};
 use crate::route::Route;
 use crate::turn::TurnHandle;
+use codex_sdk_protocol::goal_objective;
 use serde_json::{json, Value};
 use std::sync::Arc;
 use std::time::Duration;
-
-/// How long an abandoned goal's first turn may take to appear (it follows the set within
-/// milliseconds when it comes at all).
-const FIRST_TURN_GRACE: Duration = Duration::from_millis(500);
 
 /// How to start a goal.
 #[derive(Debug, Clone)]
@@ -35,10 +32,8 @@ impl Client {
         cancel: Arc<CancelToken>,
     ) -> Result<TurnHandle, ClientError> {
         const METHOD: &str = "thread/goal/set";
-        let objective = start.objective.trim();
-        if objective.is_empty() {
-            return Err(ClientError::invalid("goal: the objective is empty").with_method(METHOD));
-        }
+        let objective = goal_objective(&start.objective)
+            .map_err(|e| ClientError::invalid(format!("goal: {e}")).with_method(METHOD))?;
         let info = self
             .request(
                 "thread/read",
@@ -77,13 +72,20 @@ impl Client {
         };
         let aborted = || ClientError::new(code::ABORTED, "goal start was aborted").with_method(METHOD);
         let set = async {
-            self.request("thread/goal/clear", Some(json!({"threadId": thread_id})))
+            let cleared = self
+                .request("thread/goal/clear", Some(json!({"threadId": thread_id})))
                 .await?;
             let mut params = json!({"threadId": thread_id, "objective": objective, "status": "active"});
             if let Some(budget) = start.token_budget {
                 params["tokenBudget"] = json!(budget);
             }
-            self.request(METHOD, Some(params)).await.map(drop)
+            self.request(METHOD, Some(params)).await.map(drop).map_err(|mut e| {
+                if cleared["cleared"] == true {
+                    e.message
+                        .push_str(" (the thread's previous goal had already been cleared to make room for this one)");
+                }
+                e
+            })
         };
         let result = match set.await {
             Err(e) => Err(e),
@@ -120,26 +122,9 @@ impl Client {
         }
     }
 
-    /// Best effort, bounded: pause the goal so nothing continues, and interrupt a turn it started.
+    /// Best effort, bounded: pause the goal so nothing continues, and interrupt a turn it started
+    /// (a goal set a moment ago starts its first turn right after the set's response).
     async fn abandon_goal(&self, thread_id: &str, route: &Arc<Route>) {
-        let bound = Some(Duration::from_secs(5));
-        let pause = json!({"threadId": thread_id, "status": "paused"});
-        if self.request_with("thread/goal/set", Some(pause), bound).await.is_ok() {
-            // A goal set a moment ago starts its first turn right after the set's response: give
-            // that turn a moment to show up, so it is interrupted rather than left running.
-            route
-                .wait_until(FIRST_TURN_GRACE, |v| v.active_turn_id().is_some() || v.is_done())
-                .await;
-        }
-        let running = route.view().active_turn_id().map(str::to_owned);
-        if let Some(turn) = running {
-            let _ = self
-                .request_with(
-                    "turn/interrupt",
-                    Some(json!({"threadId": thread_id, "turnId": turn})),
-                    bound,
-                )
-                .await;
-        }
+        let _ = self.halt_goal(thread_id, route, Some(Duration::from_secs(5))).await;
     }
 }

@@ -6,6 +6,7 @@ mod cancel;
 mod client;
 mod error;
 mod goal;
+mod halt;
 mod options;
 mod pending;
 mod process;

@@ -10,8 +10,8 @@ use serde_json::{json, Value};
 use std::sync::Arc;
 use tokio::sync::watch;
 
-/// Tries per steer or interrupt: a continuation can start between reading the current turn and
-/// the server handling the call, so the first try may name a turn that just ended.
+/// Tries per steer: a continuation can start between reading the current turn and the server
+/// handling the call, so the first try may name a turn that just ended.
 const ATTEMPTS: usize = 3;
 
 /// One logical turn: a plain turn, or a whole goal run.
@@ -155,49 +155,31 @@ impl TurnHandle {
     }
 
     /// Interrupts the run; resolves once the server has aborted the running turn. A goal is paused
-    /// first, so no continuation follows. After the run ended: no effect.
+    /// first, and a continuation the server had already decided on is interrupted too, so nothing
+    /// of the run goes on once this resolves. After the run ended: no effect.
     pub async fn interrupt(&self) -> Result<(), ClientError> {
         if self.route.is_done() {
             return Ok(());
         }
         self.route.set_interrupt_requested(true);
-        let goal = self.route.is_goal();
-        if goal {
-            let pause = json!({"threadId": self.thread_id, "status": "paused"});
-            if let Err(e) = self.client.request("thread/goal/set", Some(pause)).await {
-                // A goal cleared meanwhile has nothing to pause; anything else is the caller's news.
-                if e.code != code::RPC {
-                    return Err(e);
-                }
-            }
+        let outcome = if self.route.is_goal() {
+            self.client.halt_goal(&self.thread_id, &self.route, None).await
+        } else {
+            self.interrupt_plain().await
+        };
+        if outcome.is_err() && !self.route.is_done() {
+            self.route.set_interrupt_requested(false);
         }
-        let mut named: Option<String> = None;
-        for _ in 0..ATTEMPTS {
-            let turn = match named.take() {
-                Some(t) => t,
-                None => match self.route.view().active_turn_id() {
-                    Some(t) => t.to_owned(),
-                    // Between turns, the pause alone ends the run.
-                    None if goal => return Ok(()),
-                    None => self.route.current_turn_id().unwrap_or_else(|| self.id.clone()),
-                },
-            };
-            let params = json!({"threadId": self.thread_id, "turnId": turn});
-            match self.client.request("turn/interrupt", Some(params)).await {
-                Ok(_) => return Ok(()),
-                Err(e) => match e.rpc_message() {
-                    Some(m) if m.contains("no active turn") => return Ok(()),
-                    Some(m) if goal && active_turn_id_from_error(m).is_some() => named = active_turn_id_from_error(m),
-                    _ => {
-                        if !self.route.is_done() {
-                            self.route.set_interrupt_requested(false);
-                        }
-                        return Err(e);
-                    }
-                },
-            }
+        outcome
+    }
+
+    async fn interrupt_plain(&self) -> Result<(), ClientError> {
+        let turn = self.route.current_turn_id().unwrap_or_else(|| self.id.clone());
+        let params = json!({"threadId": self.thread_id, "turnId": turn});
+        match self.client.request("turn/interrupt", Some(params)).await {
+            Err(e) if !e.rpc_message().is_some_and(|m| m.contains("no active turn")) => Err(e),
+            _ => Ok(()),
         }
-        Ok(())
     }
 
     /// The running physical turn of a goal run other than `not`, waiting (bounded) across a

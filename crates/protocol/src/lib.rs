@@ -13,4 +13,4 @@ pub use envelope::{DecodeError, Message, RequestId, RpcError};
 pub use framing::{encode_error_response, encode_notification, encode_request, encode_response, JsonlReader};
 pub use generated::*;
 pub use headline::Headline;
-pub use params::{active_turn_id_from_error, thread_id_of, turn_id_of};
+pub use params::{active_turn_id_from_error, goal_objective, thread_id_of, turn_id_of, GOAL_OBJECTIVE_MAX_CHARS};

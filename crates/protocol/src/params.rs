@@ -2,6 +2,26 @@
 
 use serde_json::Value;
 
+/// The longest goal objective the app-server takes, in Unicode scalar values after trimming
+/// (`-32600 goal objective must be at most 4000 characters`; the schema does not state it).
+pub const GOAL_OBJECTIVE_MAX_CHARS: usize = 4000;
+
+/// The objective as the app-server will store it (trimmed), or why it would refuse it. Checked
+/// before anything is sent, so a refused objective never costs the thread its stored goal.
+pub fn goal_objective(objective: &str) -> Result<&str, String> {
+    let trimmed = objective.trim();
+    if trimmed.is_empty() {
+        return Err("the objective is empty".into());
+    }
+    let chars = trimmed.chars().count();
+    if chars > GOAL_OBJECTIVE_MAX_CHARS {
+        return Err(format!(
+            "the objective has {chars} characters; the app-server takes at most {GOAL_OBJECTIVE_MAX_CHARS}"
+        ));
+    }
+    Ok(trimmed)
+}
+
 /// `params.threadId`, or `params.thread.id` for thread lifecycle notifications.
 pub fn thread_id_of(params: &Value) -> Option<&str> {
     params
@@ -41,6 +61,16 @@ mod tests {
         assert_eq!(turn_id_of(&json!({"turnId": "u1"})), Some("u1"));
         assert_eq!(turn_id_of(&json!({"turn": {"id": "u2"}})), Some("u2"));
         assert_eq!(turn_id_of(&json!({"turnId": null})), None);
+    }
+
+    #[test]
+    fn objectives_are_checked_as_the_server_counts() {
+        assert_eq!(goal_objective("  ship it \n").unwrap(), "ship it");
+        assert!(goal_objective(" \t\n").is_err());
+        let at_limit = "😀".repeat(GOAL_OBJECTIVE_MAX_CHARS);
+        assert_eq!(goal_objective(&format!(" {at_limit} ")).unwrap(), at_limit);
+        let over = "é".repeat(GOAL_OBJECTIVE_MAX_CHARS + 1);
+        assert!(goal_objective(&over).unwrap_err().contains("4001 characters"));
     }
 
     #[test]
