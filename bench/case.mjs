@@ -163,7 +163,7 @@ async function engine() {
   let agg;
   let push;
   if (impl === "native") {
-    agg = require("../binding/index.js").BindingAggregator.goal(threadId);
+    agg = require("../dist/native.js").binding.BindingAggregator.goal(threadId);
     push = (l) => agg.push(l);
   } else if (impl === "wasm") {
     agg = new (require("../wasm/node/codex_sdk_wasm.js").GoalAggregator)(threadId);

@@ -54,5 +54,7 @@ await init({ module_or_path: new URL("./codex_sdk_wasm_bg.wasm", import.meta.url
 export const { GoalAggregator, TurnAggregator, decodeMessage, encodeRequest, activeTurnIdFromError } = wasm;
 `,
 );
+// ES modules under a CommonJS package: say so, for Node and for tools that follow Node's rules.
+fs.writeFileSync(path.join(root, "wasm/web/package.json"), '{ "type": "module" }\n');
 const size = fs.statSync(path.join(root, "wasm/web/codex_sdk_wasm_bg.wasm")).size;
 console.log(`built wasm/node and wasm/web (${(size / 1024).toFixed(0)} KiB of wasm)`);

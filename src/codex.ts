@@ -2,7 +2,8 @@ import { withSignal } from "./abort";
 import { resolveCodexPath } from "./binary";
 import { CodexError, native, TimeoutError } from "./errors";
 import { lineIterator } from "./iterate";
-import { binding, type BindingClient } from "./native";
+import type { BindingClient } from "../binding/index";
+import { binding } from "./native";
 import { Thread } from "./thread";
 import type {
   ClientRequestMap,

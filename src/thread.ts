@@ -3,7 +3,8 @@ import type { Codex } from "./codex";
 import { abortError, invalidArgument, native } from "./errors";
 import { toInputItems } from "./input";
 import { GoalHandle } from "./goal";
-import { binding, type BindingTurn } from "./native";
+import type { BindingTurn } from "../binding/index";
+import { binding } from "./native";
 import { TurnHandle } from "./turn";
 import type { GoalOptions, Input, ThreadGoal, ThreadInfo, TurnOptions, TurnResult } from "./types";
 

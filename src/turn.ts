@@ -1,7 +1,7 @@
 import { native, TurnFailedError } from "./errors";
 import { toInputItems } from "./input";
 import { lineIterator } from "./iterate";
-import type { BindingTurn } from "./native";
+import type { BindingTurn } from "../binding/index";
 import type { Input, Notification, TurnResult } from "./types";
 
 /** Parses a native result and applies the contract: a failed turn rejects with its result. */

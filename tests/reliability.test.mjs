@@ -251,7 +251,7 @@ test("serverRequest/resolved aborts the handler's signal", T, async () => {
 
 test("a panic inside the addon becomes an error, and the process lives on", async () => {
   const { createRequire } = await import("node:module");
-  const binding = createRequire(import.meta.url)("../binding/index.js");
+  const binding = createRequire(import.meta.url)("../dist/native.js").binding;
   assert.throws(() => binding.__panicForTests(), /deliberate panic \(sync\)/);
   const err = await binding.__panicForTestsAsync().catch((e) => e);
   assert.match(err.message, /ERR_PANIC/);

@@ -11,7 +11,7 @@ import { withCodex } from "./support/harness.mjs";
 import { goalStatus, reply } from "./support/mock-model.mjs";
 
 const require = createRequire(import.meta.url);
-const { BindingAggregator } = require("../binding/index.js");
+const { BindingAggregator } = require("../dist/native.js").binding;
 const fixtures = path.join(path.dirname(fileURLToPath(import.meta.url)), "../crates/engine/tests/fixtures");
 const names = fs.readdirSync(fixtures).filter((f) => f.endsWith(".jsonl")).map((f) => f.replace(/\.jsonl$/, ""));
 

@@ -9,6 +9,7 @@
 
 #![deny(clippy::all)]
 
+#[cfg(feature = "testing")]
 mod engine;
 
 use codex_sdk_client::{
@@ -322,7 +323,7 @@ impl BindingTurn {
 
 /// Panics on purpose, for the test that proves a panic in the addon becomes a JS error instead of
 /// aborting Node (the same `catch_unwind` every synchronous export has).
-#[doc(hidden)]
+#[cfg(feature = "testing")]
 #[napi(js_name = "__panicForTests", catch_unwind)]
 pub fn panic_for_tests() -> Result<()> {
     if std::hint::black_box(true) {
@@ -332,7 +333,7 @@ pub fn panic_for_tests() -> Result<()> {
 }
 
 /// The async half of `__panicForTests`.
-#[doc(hidden)]
+#[cfg(feature = "testing")]
 #[napi(js_name = "__panicForTestsAsync")]
 pub async fn panic_for_tests_async() -> Result<()> {
     guarded(async {
