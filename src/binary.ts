@@ -21,19 +21,35 @@ export function resolveCodexPath(explicit?: string): string {
 
 export function bundledCodexPath(): string | null {
   const key = `${process.platform}-${process.arch}`;
-  const triple = TRIPLES[key];
-  if (!triple) return null;
-  const exe = process.platform === "win32" ? "codex.exe" : "codex";
-  const candidates: string[] = [];
+  const dirs: string[] = [];
   try {
     const pkg = require.resolve(`@openai/codex-${key}/package.json`, { paths: [codexPackageDir() ?? __dirname] });
-    candidates.push(path.join(path.dirname(pkg), "vendor", triple, "bin", exe));
+    dirs.push(path.dirname(pkg));
   } catch {
     // not installed as its own package: older layouts vendor the binary inside @openai/codex
   }
   const main = codexPackageDir();
-  if (main) candidates.push(path.join(main, "vendor", triple, "bin", exe));
+  if (main) dirs.push(main);
+  return codexBinaryIn(dirs);
+}
+
+/** @internal The codex executable inside the first of these package directories that has one. */
+export function codexBinaryIn(packageDirs: string[], platform = process.platform, arch = process.arch): string | null {
+  const triple = TRIPLES[`${platform}-${arch}`];
+  if (!triple) return null;
+  const exe = platform === "win32" ? "codex.exe" : "codex";
+  const candidates = packageDirs.map((dir) => outsideAsar(path.join(dir, "vendor", triple, "bin", exe)));
   return candidates.find((c) => fs.existsSync(c)) ?? null;
+}
+
+/**
+ * In a packaged Electron app, modules resolve to paths inside `app.asar`. Electron's patched `fs`
+ * reads them there, but the operating system cannot execute a file inside an archive, and the
+ * native core spawns the binary with the OS's own exec. Files unpacked by the packager
+ * (`asarUnpack`) sit at the same path under `app.asar.unpacked`.
+ */
+export function outsideAsar(file: string): string {
+  return file.replace(/([\\/])app\.asar([\\/])/, "$1app.asar.unpacked$2");
 }
 
 function codexPackageDir(): string | null {
