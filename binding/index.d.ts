@@ -25,8 +25,8 @@ export declare class BindingClient {
   metadata(): string
   get pid(): number | null
   /** Sends a request; resolves with the result's JSON. `timeout_ms` overrides `requestTimeoutMs`. */
-  request(method: string, params?: string | undefined | null, timeoutMs?: number | undefined | null): Promise<string>
-  notify(method: string, params?: string | undefined | null): void
+  request(method: string, params?: string | undefined | null, timeoutMs?: number | undefined | null): Promise<string | BindingError>
+  notify(method: string, params?: string | undefined | null): undefined | BindingError
   /** Every notification from now on. */
   subscribe(): BindingStream
   /**
@@ -36,20 +36,20 @@ export declare class BindingClient {
    */
   setServerRequestHandler(handler?: (((arg: string) => void)) | undefined | null): void
   /**
-   * Answers a server request with a result (JSON) or an error (`{code, message, data?}` JSON).
-   * Returns false when it was already answered.
+   * Answers a server request with a result (JSON text) or an error. A result that is not valid
+   * JSON is answered with an error saying so. Resolves false when it was already answered.
    */
-  respond(id: string, result?: string | undefined | null, error?: string | undefined | null): boolean
-  /** `turn/start` with these params (JSON, naming `threadId`). */
-  startTurn(params: string): Promise<BindingTurn>
+  respond(id: string, result?: string | undefined | null, error?: BindingRpcError | undefined | null): boolean | BindingError
+  /** `turn/start` with these params (JSON, naming `threadId`). `cancel` aborts the start. */
+  startTurn(params: string, cancel: BindingCancel): Promise<BindingTurn | BindingError>
   /** Starts a goal on `thread_id`; resolves once its first turn started. `cancel` aborts the start. */
-  startGoal(threadId: string, objective: string, tokenBudget: number | undefined | null, startTimeoutMs: number, cancel: BindingCancel): Promise<BindingTurn>
-  close(): Promise<void>
+  startGoal(threadId: string, objective: string, tokenBudget: number | undefined | null, startTimeoutMs: number | undefined | null, cancel: BindingCancel): Promise<BindingTurn | BindingError>
+  close(): Promise<undefined | BindingError>
 }
 
 export declare class BindingStream {
   /** Up to `max` notifications as one JSON array text; `null` once the stream ended. */
-  next(max: number): Promise<string | null>
+  next(max: number): Promise<string | undefined | null | BindingError>
   discard(): void
 }
 
@@ -61,12 +61,12 @@ export declare class BindingTurn {
   /** JSON of the latest goal snapshot seen, `null` for a plain turn. */
   goal(): string | null
   /** Up to `max` of this turn's notifications as one JSON array text; `null` after `turn/completed`. */
-  next(max: number): Promise<string | null>
+  next(max: number): Promise<string | undefined | null | BindingError>
   stopStreaming(): void
   /** The `TurnResult` as JSON. */
-  result(): Promise<string>
-  steer(input: string): Promise<void>
-  interrupt(): Promise<void>
+  result(): Promise<string | BindingError>
+  steer(input: string): Promise<undefined | BindingError>
+  interrupt(): Promise<undefined | BindingError>
 }
 
 /**
@@ -76,7 +76,47 @@ export declare class BindingTurn {
 export declare function __panicForTests(): void
 
 /** The async half of `__panicForTests`. */
-export declare function __panicForTestsAsync(): Promise<void>
+export declare function __panicForTestsAsync(): Promise<undefined | BindingError>
 
-/** Spawns the app-server and completes the handshake. `options` is the JSON of `ClientOptions`. */
-export declare function startClient(options: string): Promise<BindingClient>
+export interface BindingClientInfo {
+  name: string
+  title?: string
+  version: string
+}
+
+export interface BindingClientOptions {
+  /** Resolved by the TypeScript layer (`$CODEX_PATH`, the installed package, `codex` on PATH). */
+  codexPath: string
+  config?: any
+  cwd?: string
+  env?: Record<string, string>
+  clientInfo?: BindingClientInfo
+  experimentalApi?: boolean
+  startupTimeoutMs?: number
+  requestTimeoutMs?: number
+  serverRequestTimeoutMs?: number
+}
+
+/** An error as data: the `code` is stable; which other fields are set depends on it. */
+export interface BindingError {
+  code: string
+  message: string
+  /** The request it concerns. */
+  method?: string
+  /** `ERR_RPC`: the JSON-RPC error's code and data. */
+  rpcCode?: number
+  data?: any
+  /** `ERR_TRANSPORT_CLOSED`: how the app-server ended, and the last of its stderr. */
+  exitCode?: number
+  signal?: string
+  stderrTail?: string
+}
+
+/** A JSON-RPC error to answer a server request with. */
+export interface BindingRpcError {
+  code: number
+  message: string
+}
+
+/** Spawns the app-server and completes the handshake. */
+export declare function startClient(options: BindingClientOptions): Promise<BindingClient | BindingError>

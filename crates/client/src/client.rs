@@ -93,6 +93,7 @@ impl Client {
         tokio::spawn(supervise(
             Arc::downgrade(&inner),
             spawned.child,
+            spawned.tree,
             kill_rx,
             exit_tx,
             reader,
@@ -115,7 +116,7 @@ impl Client {
                     ),
                 )
                 .with_method("initialize");
-                e.details.stderr_tail = Some(client.inner.stderr.text());
+                e.details.stderr_tail = Some(client.inner.stderr.readable());
                 Err(e)
             }
         }
@@ -238,6 +239,18 @@ impl Client {
         *lock(&self.inner.handler) = handler;
     }
 
+    /// Answers a server request with the embedder's JSON text. An answer that is not valid JSON
+    /// (a lone surrogate, say) is replaced by a JSON-RPC error saying so: the server is never left
+    /// waiting for an answer that cannot be sent.
+    pub fn respond_json(&self, id: &RequestId, result: &str) -> Result<bool, ClientError> {
+        let answer = serde_json::from_str(result).map_err(|e| RpcError {
+            code: -32603,
+            message: format!("the client's answer could not be sent: it is not valid JSON ({e})"),
+            data: None,
+        });
+        self.respond(id, answer)
+    }
+
     /// Answers a server request. Returns false when it was already answered (or never asked).
     pub fn respond(&self, id: &RequestId, answer: Result<Value, RpcError>) -> Result<bool, ClientError> {
         if self.inner.state().server_requests.remove(id).is_none() {
@@ -271,19 +284,35 @@ impl Client {
         self.inner.shutdown(self.inner.closed_error());
     }
 
-    pub(crate) fn reserve(&self, thread_id: &str, route: Arc<Route>) -> Result<(), ClientError> {
-        let mut st = self.inner.state();
-        if let Some(e) = &st.closed {
-            return Err(e.clone());
-        }
-        if st.routes.get(thread_id).is_some_and(|r| !r.is_done()) {
-            return Err(ClientError::new(
+    /// Makes `route` the thread's run. A run that was told to stop is waited for (bounded by the
+    /// request timeout), so a turn started right after an interrupt or an aborted start is not
+    /// refused; a run still going refuses with `ERR_THREAD_BUSY`.
+    pub(crate) async fn reserve(&self, thread_id: &str, route: Arc<Route>) -> Result<(), ClientError> {
+        let busy = || {
+            ClientError::new(
                 code::THREAD_BUSY,
                 format!("thread {thread_id} is already running a turn or goal started by this client"),
-            ));
+            )
+        };
+        let mut waited = false;
+        loop {
+            let stopping = {
+                let mut st = self.inner.state();
+                if let Some(e) = &st.closed {
+                    return Err(e.clone());
+                }
+                match st.routes.get(thread_id) {
+                    Some(r) if !r.is_done() && r.is_stopping() && !waited => r.clone(),
+                    Some(r) if !r.is_done() => return Err(busy()),
+                    _ => {
+                        st.routes.insert(thread_id.to_owned(), route);
+                        return Ok(());
+                    }
+                }
+            };
+            stopping.wait_done(self.request_timeout()).await;
+            waited = true;
         }
-        st.routes.insert(thread_id.to_owned(), route);
-        Ok(())
     }
 
     pub(crate) fn release(&self, thread_id: &str, route: &Arc<Route>) {
@@ -341,7 +370,10 @@ impl Inner {
             e.details.exit_code = x.code;
             e.details.signal = x.signal;
         }
-        e.details.stderr_tail = Some(self.stderr.text());
+        // What the process logged explains a death, not a close the caller asked for.
+        if !closing {
+            e.details.stderr_tail = Some(self.stderr.readable());
+        }
         e
     }
 
@@ -544,11 +576,12 @@ async fn read_lines(inner: std::sync::Weak<Inner>, stdout: tokio::process::Child
 async fn supervise(
     inner: std::sync::Weak<Inner>,
     child: tokio::process::Child,
+    tree: process::ProcessTree,
     kill: mpsc::UnboundedReceiver<KillSignal>,
     exit_tx: watch::Sender<Option<Exit>>,
     reader: tokio::task::JoinHandle<()>,
 ) {
-    let exit = process::wait(child, kill).await;
+    let exit = process::wait(child, tree, kill).await;
     exit_tx.send_replace(Some(exit.clone()));
     // Let the reader deliver what the process wrote before it died, but not forever: a grandchild
     // could keep the pipe open.

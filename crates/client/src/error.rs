@@ -27,6 +27,8 @@ pub mod code {
     pub const ABORTED: &str = "ERR_ABORTED";
     /// A steer found no turn to act on.
     pub const NO_ACTIVE_TURN: &str = "ERR_NO_ACTIVE_TURN";
+    /// A bug in the SDK (a panic caught at the boundary): please report it.
+    pub const PANIC: &str = "ERR_PANIC";
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -20,6 +20,8 @@ pub struct Exit {
 
 pub struct Spawned {
     pub child: Child,
+    /// Ends the app-server's whole process tree (the tools it started included) when dropped.
+    pub tree: ProcessTree,
     pub pid: Option<u32>,
     pub stdin: ChildStdin,
     pub stdout: ChildStdout,
@@ -35,7 +37,17 @@ pub fn spawn(options: &ClientOptions, args: &[String]) -> Result<Spawned, Client
         .stderr(Stdio::piped())
         // If the client is dropped without close(), the process still goes.
         .kill_on_drop(true);
+    // Its own process group, so that signals reach the tools it runs too, and so that a Ctrl-C
+    // meant for the embedder's terminal is the embedder's to handle.
+    #[cfg(unix)]
+    cmd.process_group(0);
     if let Some(cwd) = &options.cwd {
+        if !cwd.is_dir() {
+            return Err(ClientError::invalid(format!(
+                "cwd: {} is not a directory the app-server could start in",
+                cwd.display()
+            )));
+        }
         cmd.current_dir(cwd);
     }
     let mut child = cmd.spawn().map_err(|e| {
@@ -45,12 +57,14 @@ pub fn spawn(options: &ClientOptions, args: &[String]) -> Result<Spawned, Client
         )
     })?;
     let pid = child.id();
+    let tree = ProcessTree::adopt(&child);
     let (Some(stdin), Some(stdout), Some(stderr)) = (child.stdin.take(), child.stdout.take(), child.stderr.take())
     else {
         return Err(ClientError::new(code::SPAWN, "the app-server's pipes were not created"));
     };
     Ok(Spawned {
         child,
+        tree,
         pid,
         stdin,
         stdout,
@@ -58,14 +72,16 @@ pub fn spawn(options: &ClientOptions, args: &[String]) -> Result<Spawned, Client
     })
 }
 
-/// Waits for the process to exit, sending it the signals asked for meanwhile, and reaps it.
-pub async fn wait(mut child: Child, mut kill: mpsc::UnboundedReceiver<KillSignal>) -> Exit {
+/// Waits for the process to exit, sending its tree the signals asked for meanwhile, and reaps it.
+/// Whatever of the tree is left once it exited goes with `tree`.
+pub async fn wait(mut child: Child, tree: ProcessTree, mut kill: mpsc::UnboundedReceiver<KillSignal>) -> Exit {
     let status = loop {
         tokio::select! {
             status = child.wait() => break status,
-            Some(signal) = kill.recv() => send_signal(&mut child, signal),
+            Some(signal) = kill.recv() => tree.signal(&mut child, signal),
         }
     };
+    drop(tree);
     match status {
         Ok(s) => Exit {
             code: s.code(),
@@ -78,15 +94,107 @@ pub async fn wait(mut child: Child, mut kill: mpsc::UnboundedReceiver<KillSignal
     }
 }
 
-fn send_signal(child: &mut Child, signal: KillSignal) {
+/// The app-server and everything it started: a process group on unix, a job object on Windows.
+/// Dropping it kills whatever is left of the tree.
+pub struct ProcessTree {
     #[cfg(unix)]
-    if let (KillSignal::Term, Some(pid)) = (signal, child.id()) {
-        // SAFETY: kill(2) on our own child's pid; the child is not reaped yet, so the pid is ours.
-        unsafe { libc::kill(pid as libc::pid_t, libc::SIGTERM) };
-        return;
+    group: Option<libc::pid_t>,
+    #[cfg(windows)]
+    job: Option<windows::Job>,
+}
+
+impl ProcessTree {
+    fn adopt(child: &Child) -> Self {
+        Self {
+            #[cfg(unix)]
+            group: child.id().map(|pid| pid as libc::pid_t),
+            #[cfg(windows)]
+            job: windows::Job::adopt(child),
+        }
     }
-    let _ = signal;
-    let _ = child.start_kill();
+
+    fn signal(&self, child: &mut Child, signal: KillSignal) {
+        #[cfg(unix)]
+        if let Some(group) = self.group {
+            let sig = match signal {
+                KillSignal::Term => libc::SIGTERM,
+                KillSignal::Kill => libc::SIGKILL,
+            };
+            // SAFETY: kill(2) on the group our unreaped child leads; the pid is still ours.
+            unsafe { libc::kill(-group, sig) };
+            return;
+        }
+        #[cfg(windows)]
+        if let (KillSignal::Kill, Some(job)) = (signal, &self.job) {
+            job.terminate();
+        }
+        let _ = child.start_kill();
+    }
+}
+
+impl Drop for ProcessTree {
+    fn drop(&mut self) {
+        // SAFETY: kill(2) on the group the app-server led. It runs right after the leader was
+        // reaped (or as the runtime shuts down), while stragglers keep the group id in use.
+        #[cfg(unix)]
+        if let Some(group) = self.group {
+            unsafe { libc::kill(-group, libc::SIGKILL) };
+        }
+    }
+}
+
+#[cfg(windows)]
+mod windows {
+    use windows_sys::Win32::Foundation::{CloseHandle, HANDLE};
+    use windows_sys::Win32::System::JobObjects::{
+        AssignProcessToJobObject, CreateJobObjectW, JobObjectExtendedLimitInformation, SetInformationJobObject,
+        TerminateJobObject, JOBOBJECT_EXTENDED_LIMIT_INFORMATION, JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE,
+    };
+
+    /// A job object that kills its processes when its last handle closes.
+    pub struct Job(HANDLE);
+
+    // SAFETY: a job handle may be used and closed from any thread.
+    unsafe impl Send for Job {}
+    unsafe impl Sync for Job {}
+
+    impl Job {
+        pub fn adopt(child: &tokio::process::Child) -> Option<Job> {
+            let process = child.raw_handle()?;
+            // SAFETY: plain Win32 calls on a fresh job handle and our child's live process handle.
+            unsafe {
+                let job = CreateJobObjectW(std::ptr::null(), std::ptr::null());
+                if job.is_null() {
+                    return None;
+                }
+                let mut info: JOBOBJECT_EXTENDED_LIMIT_INFORMATION = std::mem::zeroed();
+                info.BasicLimitInformation.LimitFlags = JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE;
+                let set = SetInformationJobObject(
+                    job,
+                    JobObjectExtendedLimitInformation,
+                    &info as *const _ as *const _,
+                    std::mem::size_of::<JOBOBJECT_EXTENDED_LIMIT_INFORMATION>() as u32,
+                );
+                if set == 0 || AssignProcessToJobObject(job, process as HANDLE) == 0 {
+                    CloseHandle(job);
+                    return None;
+                }
+                Some(Job(job))
+            }
+        }
+
+        pub fn terminate(&self) {
+            // SAFETY: our own job handle, still open.
+            unsafe { TerminateJobObject(self.0, 1) };
+        }
+    }
+
+    impl Drop for Job {
+        fn drop(&mut self) {
+            // SAFETY: closing our own handle; KILL_ON_JOB_CLOSE ends what is left in the job.
+            unsafe { CloseHandle(self.0) };
+        }
+    }
 }
 
 #[cfg(unix)]

@@ -7,6 +7,7 @@ use crate::stream::{self, EventStream, Sender};
 use codex_sdk_engine::{Emit, GoalEngine, TurnAggregator, TurnResult};
 use codex_sdk_protocol::ThreadGoal;
 use serde_json::{json, Value};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 use tokio::sync::watch;
@@ -43,6 +44,9 @@ impl Engine {
 
 pub struct Route {
     state: Mutex<RouteState>,
+    /// The run was told to stop (interrupted, cancelled, or its start aborted): the next run on the
+    /// thread waits for it to end rather than being refused as busy.
+    stopping: AtomicBool,
     outcome: watch::Sender<Outcome>,
     /// Bumped whenever the route takes something in, so waiters can re-check its state.
     progress: watch::Sender<u64>,
@@ -94,6 +98,7 @@ impl Route {
             }),
             outcome,
             progress: watch::channel(0).0,
+            stopping: AtomicBool::new(false),
         };
         (Arc::new(route), stream, outcome_rx)
     }
@@ -204,6 +209,20 @@ impl Route {
 
     pub fn is_done(&self) -> bool {
         self.outcome.borrow().is_some()
+    }
+
+    pub fn set_stopping(&self, stopping: bool) {
+        self.stopping.store(stopping, Ordering::Release);
+    }
+
+    pub fn is_stopping(&self) -> bool {
+        self.stopping.load(Ordering::Acquire)
+    }
+
+    /// Waits until the run ended, up to `limit`. Returns whether it did.
+    pub async fn wait_done(&self, limit: Duration) -> bool {
+        let mut rx = self.outcome.subscribe();
+        tokio::time::timeout(limit, rx.wait_for(Option::is_some)).await.is_ok() || self.is_done()
     }
 
     /// Whether `push` needs this method's full params: a goal relabels what it passes on, so it

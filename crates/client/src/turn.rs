@@ -1,5 +1,6 @@
 //! Running turns (plain or goal runs): stream, steer, interrupt, result.
 
+use crate::cancel::CancelToken;
 use crate::client::Client;
 use crate::error::{code, ClientError};
 use crate::route::{Outcome, Route};
@@ -27,27 +28,58 @@ pub struct TurnHandle {
 impl Client {
     /// Starts a turn (`turn/start` with these params, which must name `threadId`). Notifications
     /// that race ahead of the response are held and replayed, so the stream misses nothing.
-    pub async fn start_turn(&self, params: Value) -> Result<TurnHandle, ClientError> {
+    ///
+    /// `cancel` aborts the start: the call rejects `ERR_ABORTED` at once, and the turn, if the
+    /// server starts it anyway, is interrupted in the background; the next run on the thread waits
+    /// for that (bounded) instead of being refused as busy.
+    pub async fn start_turn(&self, params: Value, cancel: Arc<CancelToken>) -> Result<TurnHandle, ClientError> {
+        const METHOD: &str = "turn/start";
         let thread_id = params
             .get("threadId")
             .and_then(Value::as_str)
-            .ok_or_else(|| {
-                ClientError::invalid("turn/start: params.threadId must be a string").with_method("turn/start")
-            })?
+            .ok_or_else(|| ClientError::invalid("turn/start: params.threadId must be a string").with_method(METHOD))?
             .to_owned();
         let (route, events, outcome) = Route::new_turn(&thread_id);
-        self.reserve(&thread_id, route.clone())?;
-        let response = match self.request("turn/start", Some(params)).await {
+        self.reserve(&thread_id, route.clone()).await?;
+        if cancel.is_cancelled() {
+            self.release(&thread_id, &route);
+            return Err(aborted(METHOD));
+        }
+        // Its own task, so that an abort can stop waiting without dropping a request the server
+        // may act on: the task carries on, and the turn it starts is stopped.
+        let client = self.clone();
+        let mut request = tokio::spawn(async move { client.request(METHOD, Some(params)).await });
+        let response = tokio::select! {
+            r = &mut request => r.unwrap_or_else(|e| Err(ClientError::new(code::PANIC, format!("turn/start: {e}")))),
+            _ = cancel.cancelled() => {
+                route.set_stopping(true);
+                let (client, thread_id, route) = (self.clone(), thread_id.clone(), route.clone());
+                tokio::spawn(async move {
+                    if let Ok(Ok(response)) = request.await {
+                        if let Some(id) = turn_id_of_response(&response) {
+                            route.set_turn_id(id);
+                            let params = json!({"threadId": thread_id, "turnId": id});
+                            let _ = client.request("turn/interrupt", Some(params)).await;
+                            route.wait_done(client.request_timeout()).await;
+                        }
+                    }
+                    route.fail(&aborted(METHOD));
+                    client.release(&thread_id, &route);
+                });
+                return Err(aborted(METHOD));
+            }
+        };
+        let response = match response {
             Ok(r) => r,
             Err(e) => {
                 self.release(&thread_id, &route);
                 return Err(e);
             }
         };
-        let Some(id) = response.get("turn").and_then(|t| t.get("id")).and_then(Value::as_str) else {
+        let Some(id) = turn_id_of_response(&response) else {
             self.release(&thread_id, &route);
             return Err(
-                ClientError::new(code::PROTOCOL, "turn/start: the response has no turn.id").with_method("turn/start"),
+                ClientError::new(code::PROTOCOL, "turn/start: the response has no turn.id").with_method(METHOD),
             );
         };
         if route.set_turn_id(id) {
@@ -62,6 +94,14 @@ impl Client {
             outcome,
         ))
     }
+}
+
+fn turn_id_of_response(response: &Value) -> Option<&str> {
+    response.get("turn")?.get("id")?.as_str()
+}
+
+pub(crate) fn aborted(method: &str) -> ClientError {
+    ClientError::new(code::ABORTED, format!("{method} was aborted")).with_method(method)
 }
 
 impl TurnHandle {
@@ -125,33 +165,38 @@ impl TurnHandle {
     }
 
     /// Adds input to the running physical turn. In a goal run, a rollover in between is retried
-    /// with the turn the server names, and a steer between turns waits for the next one.
+    /// with the turn the server names, and a steer between turns waits for the next one. After the
+    /// run ended: `ERR_NO_ACTIVE_TURN`, for a plain turn and a goal alike.
     pub async fn steer(&self, input: Value) -> Result<(), ClientError> {
+        const METHOD: &str = "turn/steer";
         let goal = self.route.is_goal();
         let mut named: Option<String> = None;
         // The turn the server last refused as not active: the next try must wait for another.
         let mut refused: Option<String> = None;
         for _ in 0..ATTEMPTS {
+            if self.route.is_done() {
+                return Err(self.no_active_turn(METHOD));
+            }
             let turn = match named.take() {
                 Some(t) => t,
                 None if goal => match self.next_active_turn(refused.as_deref()).await {
                     Some(t) => t,
-                    None => return Err(self.no_active_turn("turn/steer")),
+                    None => return Err(self.no_active_turn(METHOD)),
                 },
                 None => self.route.current_turn_id().unwrap_or_else(|| self.id.clone()),
             };
             let params = json!({"threadId": self.thread_id, "expectedTurnId": turn, "input": input});
-            match self.client.request("turn/steer", Some(params)).await {
+            match self.client.request(METHOD, Some(params)).await {
                 Ok(_) => return Ok(()),
-                Err(e) if goal => match e.rpc_message() {
-                    Some(m) if active_turn_id_from_error(m).is_some() => named = active_turn_id_from_error(m),
+                Err(e) => match e.rpc_message() {
+                    Some(m) if m.contains("no active turn") && !goal => return Err(self.no_active_turn(METHOD)),
                     Some(m) if m.contains("no active turn") => refused = Some(turn),
+                    Some(m) if goal && active_turn_id_from_error(m).is_some() => named = active_turn_id_from_error(m),
                     _ => return Err(e),
                 },
-                Err(e) => return Err(e),
             }
         }
-        Err(self.no_active_turn("turn/steer"))
+        Err(self.no_active_turn(METHOD))
     }
 
     /// Interrupts the run; resolves once the server has aborted the running turn. A goal is paused
@@ -162,6 +207,7 @@ impl TurnHandle {
             return Ok(());
         }
         self.route.set_interrupt_requested(true);
+        self.route.set_stopping(true);
         let outcome = if self.route.is_goal() {
             self.client.halt_goal(&self.thread_id, &self.route, None).await
         } else {
@@ -169,6 +215,7 @@ impl TurnHandle {
         };
         if outcome.is_err() && !self.route.is_done() {
             self.route.set_interrupt_requested(false);
+            self.route.set_stopping(false);
         }
         outcome
     }

@@ -1,20 +1,20 @@
 //! The napi-rs binding: conversions between JS and `codex-sdk-client`, nothing else.
 //!
 //! JSON crosses the boundary as strings: V8's `JSON.parse` builds objects faster than we could
-//! one property at a time, and objects nobody reads are never built. Errors cross as JSON in the
-//! error message (`{code, message, ...}`); the TypeScript layer turns them into error classes.
-//! Every async entry point runs its future as its own tokio task so that a panic becomes a
-//! rejected promise (`ERR_PANIC`) instead of taking the Node process down; sync entry points use
-//! `catch_unwind`.
+//! one property at a time, and objects nobody reads are never built. Errors cross as data: every
+//! fallible export returns `Either<T, BindingError>`, a plain object with a stable `code`, which
+//! the TypeScript layer turns into its error classes (as rolldown's `BindingResult` does). Every
+//! async export runs its future as its own tokio task so that a panic becomes an `ERR_PANIC` error
+//! instead of taking the Node process down; sync exports use `catch_unwind`.
 
 #![deny(clippy::all)]
 
 #[cfg(feature = "testing")]
 mod engine;
+mod options;
 
 use codex_sdk_client::{
-    CancelToken, Client, ClientError, ClientOptions, EventStream, GoalStart, RequestId, RpcError, ServerRequestEvent,
-    TurnHandle,
+    code, CancelToken, Client, ClientError, EventStream, GoalStart, RequestId, RpcError, ServerRequestEvent, TurnHandle,
 };
 use napi::bindgen_prelude::*;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
@@ -22,31 +22,73 @@ use napi_derive::napi;
 use serde_json::Value;
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 
-fn to_napi(e: ClientError) -> Error {
-    Error::new(Status::GenericFailure, e.to_json())
+pub use options::BindingClientOptions;
+
+/// An error as data: the `code` is stable; which other fields are set depends on it.
+#[napi(object)]
+pub struct BindingError {
+    pub code: String,
+    pub message: String,
+    /// The request it concerns.
+    pub method: Option<String>,
+    /// `ERR_RPC`: the JSON-RPC error's code and data.
+    pub rpc_code: Option<i64>,
+    pub data: Option<Value>,
+    /// `ERR_TRANSPORT_CLOSED`: how the app-server ended, and the last of its stderr.
+    pub exit_code: Option<i32>,
+    pub signal: Option<String>,
+    pub stderr_tail: Option<String>,
 }
 
-fn invalid(message: String) -> Error {
-    to_napi(ClientError::invalid(message))
+impl From<ClientError> for BindingError {
+    fn from(e: ClientError) -> Self {
+        let d = *e.details;
+        Self {
+            code: e.code.to_owned(),
+            message: e.message,
+            method: d.method,
+            rpc_code: d.rpc_code,
+            data: d.data,
+            exit_code: d.exit_code,
+            signal: d.signal,
+            stderr_tail: d.stderr_tail,
+        }
+    }
 }
 
-fn parse_json(what: &str, text: Option<String>) -> Result<Option<Value>> {
-    text.map(|t| serde_json::from_str(&t).map_err(|e| invalid(format!("{what} is not valid JSON: {e}"))))
+fn outcome<T>(r: std::result::Result<T, ClientError>) -> Either<T, BindingError> {
+    match r {
+        Ok(v) => Either::A(v),
+        Err(e) => Either::B(e.into()),
+    }
+}
+
+fn invalid<T>(message: String) -> Either<T, BindingError> {
+    Either::B(ClientError::invalid(message).into())
+}
+
+fn parse_json(what: &str, text: Option<String>) -> std::result::Result<Option<Value>, ClientError> {
+    text.map(|t| serde_json::from_str(&t).map_err(|e| ClientError::invalid(format!("{what} is not valid JSON: {e}"))))
         .transpose()
 }
 
-/// Runs a client future on its own task: a panic in it rejects the promise rather than aborting.
+fn duration(what: &str, ms: Option<f64>) -> std::result::Result<Option<Duration>, ClientError> {
+    options::millis(what, ms).map(|ms| ms.map(Duration::from_millis))
+}
+
+/// Runs a client future on its own task: a panic in it becomes `ERR_PANIC` rather than an abort.
 async fn guarded<T: Send + 'static>(
     fut: impl Future<Output = std::result::Result<T, ClientError>> + Send + 'static,
-) -> Result<T> {
-    match tokio::spawn(fut).await {
-        Ok(r) => r.map_err(to_napi),
-        Err(e) => Err(to_napi(ClientError::new(
-            "ERR_PANIC",
-            format!("internal error in codex-app-server-sdk: {e}"),
-        ))),
-    }
+) -> Either<T, BindingError> {
+    outcome(match tokio::spawn(fut).await {
+        Ok(r) => r,
+        Err(e) => Err(ClientError::new(
+            code::PANIC,
+            format!("internal error in codex-app-server-sdk (please report it): {e}"),
+        )),
+    })
 }
 
 /// A batch of raw lines as one JSON array text: one JS string and one `JSON.parse` per batch,
@@ -66,13 +108,17 @@ fn joined(batch: Option<Vec<Arc<str>>>) -> Option<String> {
     })
 }
 
-/// Spawns the app-server and completes the handshake. `options` is the JSON of `ClientOptions`.
+/// Spawns the app-server and completes the handshake.
 #[napi]
-pub async fn start_client(options: String) -> Result<BindingClient> {
-    let options: ClientOptions =
-        serde_json::from_str(&options).map_err(|e| invalid(format!("invalid Codex options: {e}")))?;
-    let client = guarded(Client::start(options)).await?;
-    Ok(BindingClient { client })
+pub async fn start_client(options: BindingClientOptions) -> Either<BindingClient, BindingError> {
+    let options = match options.into_client_options() {
+        Ok(o) => o,
+        Err(e) => return Either::B(e.into()),
+    };
+    match guarded(Client::start(options)).await {
+        Either::A(client) => Either::A(BindingClient { client }),
+        Either::B(e) => Either::B(e),
+    }
 }
 
 #[napi]
@@ -122,13 +168,18 @@ impl BindingClient {
 
     /// Sends a request; resolves with the result's JSON. `timeout_ms` overrides `requestTimeoutMs`.
     #[napi]
-    pub async fn request(&self, method: String, params: Option<String>, timeout_ms: Option<f64>) -> Result<String> {
-        let params = parse_json("params", params)?;
+    pub async fn request(
+        &self,
+        method: String,
+        params: Option<String>,
+        timeout_ms: Option<f64>,
+    ) -> Either<String, BindingError> {
+        let (params, timeout) = match (parse_json("params", params), duration("timeoutMs", timeout_ms)) {
+            (Ok(p), Ok(t)) => (p, t),
+            (Err(e), _) | (_, Err(e)) => return Either::B(e.with_method(&method).into()),
+        };
         let client = self.client.clone();
-        let timeout = timeout_ms
-            .filter(|t| t.is_finite() && *t > 0.0)
-            .map(|t| std::time::Duration::from_millis(t as u64))
-            .unwrap_or_else(|| client.request_timeout());
+        let timeout = timeout.unwrap_or_else(|| client.request_timeout());
         guarded(async move {
             client
                 .request_with(&method, params, Some(timeout))
@@ -139,9 +190,8 @@ impl BindingClient {
     }
 
     #[napi(catch_unwind)]
-    pub fn notify(&self, method: String, params: Option<String>) -> Result<()> {
-        let params = parse_json("params", params)?;
-        self.client.notify(&method, params).map_err(to_napi)
+    pub fn notify(&self, method: String, params: Option<String>) -> Either<(), BindingError> {
+        outcome(parse_json("params", params).and_then(|p| self.client.notify(&method, p)))
     }
 
     /// Every notification from now on.
@@ -159,7 +209,7 @@ impl BindingClient {
     pub fn set_server_request_handler(
         &self,
         handler: Option<ThreadsafeFunction<String, (), String, Status, false, true>>,
-    ) -> Result<()> {
+    ) {
         let handler = handler.map(|tsfn| {
             let tsfn = Arc::new(tsfn);
             Arc::new(move |event: ServerRequestEvent| {
@@ -171,30 +221,54 @@ impl BindingClient {
             }) as codex_sdk_client::ServerRequestHandler
         });
         self.client.set_server_request_handler(handler);
-        Ok(())
     }
 
-    /// Answers a server request with a result (JSON) or an error (`{code, message, data?}` JSON).
-    /// Returns false when it was already answered.
+    /// Answers a server request with a result (JSON text) or an error. A result that is not valid
+    /// JSON is answered with an error saying so. Resolves false when it was already answered.
     #[napi(catch_unwind)]
-    pub fn respond(&self, id: String, result: Option<String>, error: Option<String>) -> Result<bool> {
-        let id: RequestId = serde_json::from_str(&id).map_err(|e| invalid(format!("request id: {e}")))?;
-        let answer = match (parse_json("result", result)?, error) {
-            (_, Some(err)) => Err(serde_json::from_str::<RpcError>(&err).map_err(|e| invalid(format!("error: {e}")))?),
-            (result, None) => Ok(result.unwrap_or(Value::Null)),
+    pub fn respond(
+        &self,
+        id: String,
+        result: Option<String>,
+        error: Option<BindingRpcError>,
+    ) -> Either<bool, BindingError> {
+        let id: RequestId = match serde_json::from_str(&id) {
+            Ok(id) => id,
+            Err(e) => return invalid(format!("respond: the request id is not valid JSON: {e}")),
         };
-        self.client.respond(&id, answer).map_err(to_napi)
+        outcome(match error {
+            Some(e) => self.client.respond(
+                &id,
+                Err(RpcError {
+                    code: e.code,
+                    message: e.message,
+                    data: None,
+                }),
+            ),
+            None => self.client.respond_json(&id, result.as_deref().unwrap_or("null")),
+        })
     }
 
-    /// `turn/start` with these params (JSON, naming `threadId`).
+    /// `turn/start` with these params (JSON, naming `threadId`). `cancel` aborts the start.
     #[napi]
-    pub async fn start_turn(&self, params: String) -> Result<BindingTurn> {
-        let params: Value = serde_json::from_str(&params).map_err(|e| invalid(format!("turn params: {e}")))?;
+    pub fn start_turn(
+        &self,
+        env: Env,
+        params: String,
+        cancel: &BindingCancel,
+    ) -> Result<AsyncBlock<Either<BindingTurn, BindingError>>> {
         let client = self.client.clone();
-        let handle = guarded(async move { client.start_turn(params).await }).await?;
-        Ok(BindingTurn {
-            handle: Arc::new(handle),
+        let token = cancel.token.clone();
+        AsyncBlockBuilder::new(async move {
+            let params: Value = match serde_json::from_str(&params) {
+                Ok(p) => p,
+                Err(e) => return Ok(invalid(format!("turn/start: params are not valid JSON: {e}"))),
+            };
+            Ok(turn(
+                guarded(async move { client.start_turn(params, token).await }).await,
+            ))
         })
+        .build(&env)
     }
 
     /// Starts a goal on `thread_id`; resolves once its first turn started. `cancel` aborts the start.
@@ -205,27 +279,31 @@ impl BindingClient {
         thread_id: String,
         objective: String,
         token_budget: Option<i64>,
-        start_timeout_ms: f64,
+        start_timeout_ms: Option<f64>,
         cancel: &BindingCancel,
-    ) -> Result<AsyncBlock<BindingTurn>> {
+    ) -> Result<AsyncBlock<Either<BindingTurn, BindingError>>> {
         let client = self.client.clone();
         let token = cancel.token.clone();
-        let start = GoalStart {
-            objective,
-            token_budget,
-            start_timeout: std::time::Duration::from_millis(start_timeout_ms.max(0.0) as u64),
-        };
+        let start_timeout = duration("startTimeoutMs", start_timeout_ms);
         AsyncBlockBuilder::new(async move {
-            let handle = guarded(async move { client.start_goal(&thread_id, start, token).await }).await?;
-            Ok(BindingTurn {
-                handle: Arc::new(handle),
-            })
+            let start_timeout = match start_timeout {
+                Ok(t) => t.unwrap_or(Duration::from_secs(30)),
+                Err(e) => return Ok(Either::B(e.into())),
+            };
+            let start = GoalStart {
+                objective,
+                token_budget,
+                start_timeout,
+            };
+            Ok(turn(
+                guarded(async move { client.start_goal(&thread_id, start, token).await }).await,
+            ))
         })
         .build(&env)
     }
 
     #[napi]
-    pub async fn close(&self) -> Result<()> {
+    pub async fn close(&self) -> Either<(), BindingError> {
         let client = self.client.clone();
         guarded(async move {
             client.close().await;
@@ -233,6 +311,22 @@ impl BindingClient {
         })
         .await
     }
+}
+
+fn turn(started: Either<TurnHandle, BindingError>) -> Either<BindingTurn, BindingError> {
+    match started {
+        Either::A(handle) => Either::A(BindingTurn {
+            handle: Arc::new(handle),
+        }),
+        Either::B(e) => Either::B(e),
+    }
+}
+
+/// A JSON-RPC error to answer a server request with.
+#[napi(object)]
+pub struct BindingRpcError {
+    pub code: i64,
+    pub message: String,
 }
 
 #[napi]
@@ -244,7 +338,7 @@ pub struct BindingStream {
 impl BindingStream {
     /// Up to `max` notifications as one JSON array text; `null` once the stream ended.
     #[napi]
-    pub async fn next(&self, max: u32) -> Result<Option<String>> {
+    pub async fn next(&self, max: u32) -> Either<Option<String>, BindingError> {
         let events = self.events.clone();
         guarded(async move { events.next_batch(max as usize).await.map(joined) }).await
     }
@@ -286,7 +380,7 @@ impl BindingTurn {
 
     /// Up to `max` of this turn's notifications as one JSON array text; `null` after `turn/completed`.
     #[napi]
-    pub async fn next(&self, max: u32) -> Result<Option<String>> {
+    pub async fn next(&self, max: u32) -> Either<Option<String>, BindingError> {
         let h = self.handle.clone();
         guarded(async move { h.next_batch(max as usize).await.map(joined) }).await
     }
@@ -298,24 +392,27 @@ impl BindingTurn {
 
     /// The `TurnResult` as JSON.
     #[napi]
-    pub async fn result(&self) -> Result<String> {
+    pub async fn result(&self) -> Either<String, BindingError> {
         let h = self.handle.clone();
         guarded(async move {
             let r = h.result().await?;
-            serde_json::to_string(&r).map_err(|e| ClientError::new("ERR_PANIC", e.to_string()))
+            serde_json::to_string(&r).map_err(|e| ClientError::new(code::PANIC, e.to_string()))
         })
         .await
     }
 
     #[napi]
-    pub async fn steer(&self, input: String) -> Result<()> {
-        let input: Value = serde_json::from_str(&input).map_err(|e| invalid(format!("input: {e}")))?;
+    pub async fn steer(&self, input: String) -> Either<(), BindingError> {
+        let input: Value = match serde_json::from_str(&input) {
+            Ok(i) => i,
+            Err(e) => return invalid(format!("turn/steer: input is not valid JSON: {e}")),
+        };
         let h = self.handle.clone();
         guarded(async move { h.steer(input).await }).await
     }
 
     #[napi]
-    pub async fn interrupt(&self) -> Result<()> {
+    pub async fn interrupt(&self) -> Either<(), BindingError> {
         let h = self.handle.clone();
         guarded(async move { h.interrupt().await }).await
     }
@@ -335,7 +432,7 @@ pub fn panic_for_tests() -> Result<()> {
 /// The async half of `__panicForTests`.
 #[cfg(feature = "testing")]
 #[napi(js_name = "__panicForTestsAsync")]
-pub async fn panic_for_tests_async() -> Result<()> {
+pub async fn panic_for_tests_async() -> Either<(), BindingError> {
     guarded(async {
         if std::hint::black_box(true) {
             panic!("deliberate panic (async)");

@@ -1,0 +1,72 @@
+//! `Codex.start()` options as JS passes them (already checked by the TypeScript layer), turned into
+//! the client's own options. Defaults live in one place: `ClientOptions::default()`.
+
+use codex_sdk_client::{ClientError, ClientInfo, ClientOptions};
+use napi_derive::napi;
+use serde_json::Value;
+use std::collections::HashMap;
+
+#[napi(object)]
+pub struct BindingClientOptions {
+    /// Resolved by the TypeScript layer (`$CODEX_PATH`, the installed package, `codex` on PATH).
+    pub codex_path: String,
+    pub config: Option<Value>,
+    pub cwd: Option<String>,
+    pub env: Option<HashMap<String, String>>,
+    pub client_info: Option<BindingClientInfo>,
+    pub experimental_api: Option<bool>,
+    pub startup_timeout_ms: Option<f64>,
+    pub request_timeout_ms: Option<f64>,
+    pub server_request_timeout_ms: Option<f64>,
+}
+
+#[napi(object)]
+pub struct BindingClientInfo {
+    pub name: String,
+    pub title: Option<String>,
+    pub version: String,
+}
+
+impl BindingClientOptions {
+    pub fn into_client_options(self) -> Result<ClientOptions, ClientError> {
+        let d = ClientOptions::default();
+        let ms = |name: &str, v: Option<f64>, default: u64| {
+            millis(&format!("Codex.start: {name}"), v).map(|v| v.unwrap_or(default))
+        };
+        let config = match self.config {
+            None | Some(Value::Null) => d.config,
+            Some(Value::Object(map)) => map,
+            Some(_) => return Err(ClientError::invalid("Codex.start: config must be an object")),
+        };
+        Ok(ClientOptions {
+            codex_path: self.codex_path.into(),
+            config,
+            cwd: self.cwd.map(Into::into),
+            env: self.env.unwrap_or_default(),
+            client_info: self.client_info.map_or(d.client_info, |c| ClientInfo {
+                name: c.name,
+                title: c.title,
+                version: c.version,
+            }),
+            experimental_api: self.experimental_api.unwrap_or(d.experimental_api),
+            startup_timeout_ms: ms("startupTimeoutMs", self.startup_timeout_ms, d.startup_timeout_ms)?,
+            request_timeout_ms: ms("requestTimeoutMs", self.request_timeout_ms, d.request_timeout_ms)?,
+            server_request_timeout_ms: ms(
+                "serverRequestTimeoutMs",
+                self.server_request_timeout_ms,
+                d.server_request_timeout_ms,
+            )?,
+        })
+    }
+}
+
+/// A time in ms as JS gives it: positive, finite, at most 2^31-1 (what a JS timer takes).
+pub fn millis(what: &str, ms: Option<f64>) -> Result<Option<u64>, ClientError> {
+    match ms {
+        None => Ok(None),
+        Some(ms) if ms.is_finite() && ms > 0.0 && ms <= i32::MAX as f64 => Ok(Some(ms as u64)),
+        Some(ms) => Err(ClientError::invalid(format!(
+            "{what} must be a positive number of milliseconds up to 2147483647, got {ms}"
+        ))),
+    }
+}
