@@ -484,11 +484,19 @@ export type AgentConfiguredHookHandlerType = "agent"
 export type ConsumeAccountRateLimitResetCreditOutcome = ("reset" | "nothingToReset" | "noCredit" | "alreadyRedeemed")
 export type ContentItem = (InputTextContentItem | InputImageContentItem | InputAudioContentItem | OutputTextContentItem)
 export type InputTextContentItemType = "input_text"
-export type InputImageContentItem = (ImageUrlContentItem | FileIdContentItem)
+export type InputImageContentItem = ({
+detail?: (ImageDetail | null)
+type: InputImageContentItemType
+} & (ImageUrlContentItem | FileIdContentItem))
+export type ImageDetail = ("auto" | "low" | "high" | "original")
+export type InputImageContentItemType = "input_image"
 /**
  * Inline audio data or an uploaded file loaded by the Responses API.
  */
-export type InputAudioContentItem = (AudioUrlContentItem | FileIdContentItem1)
+export type InputAudioContentItem = ({
+type: InputAudioContentItemType
+} & (AudioUrlContentItem | FileIdContentItem1))
+export type InputAudioContentItemType = "input_audio"
 export type OutputTextContentItemType = "output_text"
 export type ConversationTextRole = ("user" | "developer" | "assistant")
 /**
@@ -519,11 +527,18 @@ export type FunctionCallOutputBody = (string | FunctionCallOutputContentItem[])
  */
 export type FunctionCallOutputContentItem = (InputTextFunctionCallOutputContentItem | InputImageFunctionCallOutputContentItem | InputAudioFunctionCallOutputContentItem | EncryptedContentFunctionCallOutputContentItem)
 export type InputTextFunctionCallOutputContentItemType = "input_text"
-export type InputImageFunctionCallOutputContentItem = (ImageUrlFunctionCallOutputContentItem | FileIdFunctionCallOutputContentItem)
+export type InputImageFunctionCallOutputContentItem = ({
+detail?: (ImageDetail | null)
+type: InputImageFunctionCallOutputContentItemType
+} & (ImageUrlFunctionCallOutputContentItem | FileIdFunctionCallOutputContentItem))
+export type InputImageFunctionCallOutputContentItemType = "input_image"
 /**
  * Inline audio data or an uploaded file loaded by the Responses API.
  */
-export type InputAudioFunctionCallOutputContentItem = (AudioUrlFunctionCallOutputContentItem | FileIdFunctionCallOutputContentItem1)
+export type InputAudioFunctionCallOutputContentItem = ({
+type: InputAudioFunctionCallOutputContentItemType
+} & (AudioUrlFunctionCallOutputContentItem | FileIdFunctionCallOutputContentItem1))
+export type InputAudioFunctionCallOutputContentItemType = "input_audio"
 export type EncryptedContentFunctionCallOutputContentItemType = "encrypted_content"
 export type FuzzyFileSearchMatchType = ("file" | "directory")
 export type GatewayAuth = (NoneGatewayAuth | {
@@ -588,9 +603,7 @@ sourcePath: AbsolutePathBuf
 statusMessage?: (string | null)
 timeoutSec: number
 trustStatus: HookTrustStatus
-} & HookMetadata1)
-export type HookTrustStatus = ("managed" | "untrusted" | "trusted" | "modified")
-export type HookMetadata1 = ({
+} & ({
 async?: boolean
 command: string
 handlerType: "command"
@@ -598,8 +611,8 @@ handlerType: "command"
 handlerType: "mcpTool"
 server: string
 tool: string
-} | PromptHookMetadata | AgentHookMetadata)
-export type ImageDetail = ("auto" | "low" | "high" | "original")
+} | PromptHookMetadata | AgentHookMetadata))
+export type HookTrustStatus = ("managed" | "untrusted" | "trusted" | "modified")
 export type ImageGenerationFailure = UsageLimitExceededImageGenerationFailure
 export type UsageLimitExceededImageGenerationFailureType = "usageLimitExceeded"
 /**
@@ -618,13 +631,19 @@ completedAtMs?: (number | null)
  * Unix timestamp in milliseconds when the item started, if recorded.
  */
 startedAtMs?: (number | null)
-} & ThreadItem1)
-export type ThreadItem1 = (UserMessageThreadItem | HookPromptThreadItem | AgentMessageThreadItem | FunctionCallOutputThreadItem | PlanThreadItem | ReasoningThreadItem | CommandExecutionThreadItem | FileChangeThreadItem | McpToolCallThreadItem | DynamicToolCallThreadItem | CollabAgentToolCallThreadItem | SubAgentActivityThreadItem | WebSearchThreadItem | ImageViewThreadItem | SleepThreadItem | ImageGenerationThreadItem | EnteredReviewModeThreadItem | ExitedReviewModeThreadItem | ContextCompactionThreadItem)
+} & (UserMessageThreadItem | HookPromptThreadItem | AgentMessageThreadItem | FunctionCallOutputThreadItem | PlanThreadItem | ReasoningThreadItem | CommandExecutionThreadItem | FileChangeThreadItem | McpToolCallThreadItem | DynamicToolCallThreadItem | CollabAgentToolCallThreadItem | SubAgentActivityThreadItem | WebSearchThreadItem | ImageViewThreadItem | SleepThreadItem | ImageGenerationThreadItem | EnteredReviewModeThreadItem | ExitedReviewModeThreadItem | ContextCompactionThreadItem))
 export type UserInput = (TextUserInput | ImageUserInput | LocalImageUserInput | AudioUserInput | LocalAudioUserInput | SkillUserInput | MentionUserInput)
 export type TextUserInputType = "text"
-export type ImageUserInput = (UrlUserInput | FileIdUserInput)
+export type ImageUserInput = ({
+detail?: (ImageDetail | null)
+type: ImageUserInputType
+} & (UrlUserInput | FileIdUserInput))
+export type ImageUserInputType = "image"
 export type LocalImageUserInputType = "localImage"
-export type AudioUserInput = (UrlUserInput1 | FileIdUserInput1)
+export type AudioUserInput = ({
+type: AudioUserInputType
+} & (UrlUserInput1 | FileIdUserInput1))
+export type AudioUserInputType = "audio"
 export type LocalAudioUserInputType = "localAudio"
 export type SkillUserInputType = "skill"
 export type MentionUserInputType = "mention"
@@ -663,7 +682,24 @@ export type SleepThreadItemType = "sleep"
  * 
  * `File` must remain first so rollouts written during the migration, which contain both an empty `result` and a `fileId`, retain the file reference when deserialized.
  */
-export type ImageGenerationThreadItem = (FileIdThreadItem | ResultThreadItem)
+export type ImageGenerationThreadItem = ({
+failure?: (ImageGenerationFailure | null)
+/**
+ * Image generation identifier for the generated image, when provided by the image backend.
+ */
+generationId?: (string | null)
+id: string
+/**
+ * Observed local inputs for a completed generation, absent on older items.
+ */
+inputImages?: ImageGenerationInputImage[]
+revisedPrompt?: (string | null)
+savedPath?: (AbsolutePathBuf | null)
+status: string
+transparentBackground?: (boolean | null)
+type: ImageGenerationThreadItemType
+} & (FileIdThreadItem | ResultThreadItem))
+export type ImageGenerationThreadItemType = "imageGeneration"
 export type EnteredReviewModeThreadItemType = "enteredReviewMode"
 export type ExitedReviewModeThreadItemType = "exitedReviewMode"
 export type ContextCompactionThreadItemType = "contextCompaction"
@@ -881,8 +917,7 @@ export type InlineVisualizationThreadRealtimeBemItemPresentationType = "inlineVi
 export type ThreadRealtimeItem = ({
 id: string
 realtimeSessionId: string
-} & ThreadRealtimeItem1)
-export type ThreadRealtimeItem1 = (RealtimeSessionStartedThreadRealtimeItem | TranscriptSegmentThreadRealtimeItem | BemItemPromotedThreadRealtimeItem | RealtimeSessionClosedThreadRealtimeItem)
+} & (RealtimeSessionStartedThreadRealtimeItem | TranscriptSegmentThreadRealtimeItem | BemItemPromotedThreadRealtimeItem | RealtimeSessionClosedThreadRealtimeItem))
 export type RealtimeSessionStartedThreadRealtimeItemType = "realtimeSessionStarted"
 export type ThreadRealtimeTranscriptRole = ("user" | "assistant")
 export type TranscriptSegmentThreadRealtimeItemType = "transcriptSegment"
@@ -942,6 +977,15 @@ export type McpElicitationObjectType = "object"
 export type McpElicitationPrimitiveSchema = (McpElicitationEnumSchema | McpElicitationStringSchema | McpElicitationNumberSchema | McpElicitationBooleanSchema)
 export type McpElicitationStringFormat = ("email" | "uri" | "date" | "date-time")
 export type McpServerElicitationRequestParams = ({
+serverName: string
+threadId: string
+/**
+ * Active Codex turn when this elicitation was observed, if app-server could correlate one.
+ * 
+ * This is nullable because MCP models elicitation as a standalone server-to-client request identified by the MCP server request id. It may be triggered during a turn, but turn context is app-server correlation rather than part of the protocol identity of the elicitation itself.
+ */
+turnId?: (string | null)
+} & ({
 _meta?: unknown
 message: string
 mode: "form"
@@ -962,7 +1006,7 @@ elicitationId: string
 message: string
 mode: "url"
 url: string
-})
+}))
 export type McpServerElicitationAction = ("accept" | "decline" | "cancel")
 export type PermissionGrantScope = ("turn" | "session")
 

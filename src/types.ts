@@ -3,11 +3,9 @@
 import type * as P from "../protocol";
 
 export type { P as Protocol };
-export type ThreadGoal = P.ThreadGoal;
+export type { Notification, ServerRequest, SdkWarningNotification, ThreadGoal, ThreadItem, TokenUsageBreakdown, TurnError, TurnResult, UntypedNotification } from "./messages";
+import type { ServerRequest } from "./messages";
 export type ThreadGoalStatus = P.ThreadGoalStatus;
-export type ThreadItem = P.ThreadItem;
-export type TurnError = P.TurnError;
-export type TokenUsageBreakdown = P.TokenUsageBreakdown;
 /** The protocol's Thread object, as `thread/read` returns it. */
 export type ThreadInfo = P.Thread;
 export type ThreadStartParams = P.ThreadStartParams;
@@ -17,30 +15,9 @@ export type ThreadListParams = P.ThreadListParams;
 export type ThreadListResponse = P.ThreadListResponse;
 export type ModelListResponse = P.ModelListResponse;
 export type GetAccountResponse = P.GetAccountResponse;
-export type ServerNotificationMap = P.ServerNotificationMap;
-export type ServerRequestMap = P.ServerRequestMap;
+export type { ServerNotificationMap, ServerRequestMap } from "./messages";
 export type ClientRequestMap = P.ClientRequestMap;
 export type ClientResponseMap = P.ClientResponseMap;
-
-/** Reported by the SDK itself, e.g. for a non-JSON line the app-server printed on stdout. */
-export interface SdkWarningNotification {
-  method: "sdk/warning";
-  params: { message: string; line?: string };
-}
-
-/** A notification, its `params` typed by its `method`. Methods newer than the pinned schema still
- * arrive (cast to `UntypedNotification` to read them). */
-export type Notification =
-  | { [M in keyof ServerNotificationMap]: { method: M; params: ServerNotificationMap[M] } }[keyof ServerNotificationMap]
-  | SdkWarningNotification;
-export interface UntypedNotification {
-  method: string;
-  params: any;
-}
-
-/** A request the app-server sends to the client, its `params` typed by its `method`. */
-export type ServerRequest =
-  | { [M in keyof ServerRequestMap]: { id: string | number; method: M; params: ServerRequestMap[M] } }[keyof ServerRequestMap];
 
 export interface ClientInfo {
   name: string;
@@ -98,28 +75,6 @@ export interface GoalOptions {
   /** Default 30 000. */
   startTimeoutMs?: number;
   signal?: AbortSignal;
-}
-
-export interface TurnResult {
-  /** The logical id: for a goal, its first physical turn's id. */
-  id: string;
-  threadId: string;
-  status: "completed" | "interrupted" | "failed";
-  error: TurnError | null;
-  /** First physical turn's start (unix seconds). */
-  startedAt: number | null;
-  /** Last physical turn's end (unix seconds). */
-  completedAt: number | null;
-  durationMs: number | null;
-  finalResponse: string | null;
-  /** Every completed item, in order, across all physical turns. */
-  items: ThreadItem[];
-  /** What this turn or goal itself spent, summed over its physical turns. */
-  usage: TokenUsageBreakdown | null;
-  /** Physical turns, in order (one for a plain turn). */
-  turnIds: string[];
-  /** Final goal snapshot; null for a plain turn. */
-  goal: ThreadGoal | null;
 }
 
 export interface RequestOptions {

@@ -15,11 +15,17 @@ test("committed protocol bindings equal what the pinned codex binary generates",
   assert.match(stdout, /up to date/);
 });
 
-test("a typed usage file compiles with tsc --strict against index.d.ts", { timeout: 120_000 }, async () => {
-  const tsc = path.join(root, "node_modules/typescript/bin/tsc");
-  const r = await run(process.execPath, [tsc, "-p", path.join(root, "tests/types/tsconfig.json")], { cwd: root }).catch((e) => e);
-  assert.equal(r.code ?? 0, 0, `${r.stdout ?? ""}${r.stderr ?? ""}`);
-});
+for (const [label, project] of [
+  ["a typed usage file, and narrowing of every ThreadItem variant and notification method, compile with tsc --strict", "tests/types/tsconfig.json"],
+  ["the package's .d.ts stands alone: a consumer with no DOM, Node or ESNext lib of its own compiles", "tests/types/standalone/tsconfig.json"],
+  ["the wasm build's .d.ts needs no Node types: a browser consumer compiles", "tests/types/browser/tsconfig.json"],
+]) {
+  test(label, { timeout: 120_000 }, async () => {
+    const tsc = path.join(root, "node_modules/typescript/bin/tsc");
+    const r = await run(process.execPath, [tsc, "-p", path.join(root, project)], { cwd: root }).catch((e) => e);
+    assert.equal(r.code ?? 0, 0, `${r.stdout ?? ""}${r.stderr ?? ""}`);
+  });
+}
 
 test("the napi binding's declarations are the ones the pinned @napi-rs/cli generates", { timeout: 300_000 }, async () => {
   const { stdout } = await run("git", ["status", "--porcelain", "binding/index.d.ts"], { cwd: root });
