@@ -35,23 +35,34 @@ for (const [target, dir] of [["nodejs", "wasm/node"], ["web", "wasm/web"]]) {
   fs.rmSync(path.join(root, dir), { recursive: true, force: true });
   run("wasm-bindgen", [wasm, "--target", target, "--out-dir", dir, "--out-name", "codex_sdk_wasm", "--no-typescript"]);
 }
+// The public API is a thin checked layer over the raw exports (src/wasm/api.ts): CommonJS from
+// dist/ for Node, and an ES module compiled next to the browser build.
+const names = "GoalAggregator, TurnAggregator, decodeMessage, encodeRequest, activeTurnIdFromError";
 fs.writeFileSync(
-  path.join(root, "wasm/node/index.mjs"),
-  `// ESM entry for Node: the same instance as the CommonJS build.
-import { createRequire } from "node:module";
-
-const wasm = createRequire(import.meta.url)("./codex_sdk_wasm.js");
-export const { GoalAggregator, TurnAggregator, decodeMessage, encodeRequest, activeTurnIdFromError } = wasm;
-export default wasm;
+  path.join(root, "wasm/node/index.js"),
+  `// Node entry (CommonJS): the checked API over the raw wasm module.
+module.exports = require("../../dist/wasm/api.js").wrap(require("./codex_sdk_wasm.js"));
 `,
 );
 fs.writeFileSync(
+  path.join(root, "wasm/node/index.mjs"),
+  `// ESM entry for Node: the same instance as the CommonJS entry.
+import { createRequire } from "node:module";
+
+const wasm = createRequire(import.meta.url)("./index.js");
+export const { ${names} } = wasm;
+export default wasm;
+`,
+);
+run(process.execPath, [path.join(root, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.web.json"]);
+fs.writeFileSync(
   path.join(root, "wasm/web/index.js"),
-  `// Browser entry: fetches and instantiates the .wasm next to this file, then exports the API.
-import init, * as wasm from "./codex_sdk_wasm.js";
+  `// Browser entry: fetches and instantiates the .wasm next to this file, then exports the checked API.
+import init, * as raw from "./codex_sdk_wasm.js";
+import { wrap } from "./api.js";
 
 await init({ module_or_path: new URL("./codex_sdk_wasm_bg.wasm", import.meta.url) });
-export const { GoalAggregator, TurnAggregator, decodeMessage, encodeRequest, activeTurnIdFromError } = wasm;
+export const { ${names} } = wrap(raw);
 `,
 );
 // ES modules under a CommonJS package: say so, for Node and for tools that follow Node's rules.

@@ -1,6 +1,8 @@
 // Types of `codex-app-server-sdk/wasm`: the native SDK's engine compiled to WebAssembly, for
 // browsers, Electron renderers and workers. Objects are freed with `free()` or `using`.
-import type { Notification, TurnResult } from "../index";
+/// <reference lib="esnext.disposable" />
+// Plain data types only: nothing here needs Node's or the DOM's globals.
+import type { Notification, TurnResult } from "../dist/messages";
 
 export type { Notification, TurnResult };
 
