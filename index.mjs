@@ -3,5 +3,5 @@ import { createRequire } from "node:module";
 
 const sdk = createRequire(import.meta.url)("./dist/index.js");
 
-export const { Codex, Thread, TurnHandle, GoalHandle, CodexError, CodexRpcError, TransportClosedError, TimeoutError, TurnFailedError, resolveCodexPath } = sdk;
+export const { Codex, Thread, TurnHandle, GoalHandle, AbortError, CodexError, CodexRpcError, TransportClosedError, TimeoutError, TurnFailedError, resolveCodexPath } = sdk;
 export default sdk;

@@ -1,10 +1,13 @@
+import type { BindingClient } from "../binding/index";
 import { withSignal } from "./abort";
 import { resolveCodexPath } from "./binary";
-import { CodexError, native, TimeoutError } from "./errors";
+import { CodexError, describe, TimeoutError } from "./errors";
+import { settle } from "./outcome";
 import { lineIterator } from "./iterate";
-import type { BindingClient } from "../binding/index";
 import { binding } from "./native";
+import { REQUEST_PARAMS } from "./protocol-params";
 import { Thread } from "./thread";
+import * as check from "./validate";
 import type {
   ClientRequestMap,
   ClientResponseMap,
@@ -39,39 +42,48 @@ export class Codex implements AsyncDisposable {
   readonly #serverRequests = new Map<string, AbortController>();
   #closed: Promise<void> | null = null;
 
-  private constructor(client: BindingClient, options: CodexOptions) {
+  private constructor(client: BindingClient, onServerRequest: CodexOptions["onServerRequest"]) {
     this.#client = client;
     this.metadata = JSON.parse(client.metadata()) as Metadata;
     this.pid = client.pid;
-    const handler = options.onServerRequest;
-    if (handler) client.setServerRequestHandler((line: string) => this.#onServerRequest(handler, line));
+    if (onServerRequest) client.setServerRequestHandler((line: string) => this.#onServerRequest(onServerRequest, line));
   }
 
   /** Spawns the app-server and completes the handshake within `startupTimeoutMs`. */
-  static async start(options: CodexOptions = {}): Promise<Codex> {
-    const client = await native(
-      binding.startClient(
-        JSON.stringify({
-          codexPath: resolveCodexPath(options.codexPath),
-          config: options.config ?? {},
-          cwd: options.cwd,
-          env: options.env ?? {},
-          clientInfo: options.clientInfo,
-          experimentalApi: options.experimentalApi ?? true,
-          startupTimeoutMs: options.startupTimeoutMs ?? 30_000,
-          requestTimeoutMs: options.requestTimeoutMs ?? 120_000,
-          serverRequestTimeoutMs: options.serverRequestTimeoutMs ?? 600_000,
-        }),
-      ),
+  static async start(options?: CodexOptions): Promise<Codex> {
+    const what = "Codex.start";
+    const o = check.options(options, what, START_OPTIONS);
+    const clientInfo = o.clientInfo === undefined ? undefined : check.options(o.clientInfo, `${what}: clientInfo`, ["name", "title", "version"]);
+    if (clientInfo) {
+      check.string(clientInfo.name, "clientInfo.name", what);
+      check.string(clientInfo.version, "clientInfo.version", what);
+      check.string(clientInfo.title, "clientInfo.title", what, { optional: true });
+    }
+    const env = check.record(o.env, "env", what);
+    for (const [k, v] of Object.entries(env ?? {})) check.string(v, `env.${k}`, what, { nonEmpty: false });
+    const config = check.record(o.config, "config", what);
+    const onServerRequest = check.func<CodexOptions["onServerRequest"]>(o.onServerRequest, "onServerRequest", what);
+    const client = await settle(
+      binding.startClient({
+        codexPath: resolveCodexPath(check.string(o.codexPath, "codexPath", what, { optional: true })),
+        config: config ? JSON.parse(check.json(config, "config", what)) : undefined,
+        cwd: check.string(o.cwd, "cwd", what, { optional: true }),
+        env: env as Record<string, string> | undefined,
+        clientInfo: clientInfo as CodexOptions["clientInfo"],
+        experimentalApi: check.boolean(o.experimentalApi, "experimentalApi", what),
+        startupTimeoutMs: check.timeout(o.startupTimeoutMs, "startupTimeoutMs", what),
+        requestTimeoutMs: check.timeout(o.requestTimeoutMs, "requestTimeoutMs", what),
+        serverRequestTimeoutMs: check.timeout(o.serverRequestTimeoutMs, "serverRequestTimeoutMs", what),
+      }),
     );
-    return new Codex(client, options);
+    return new Codex(client, onServerRequest);
   }
 
   /** Ends the app-server (stdin closed, then TERM, then KILL) and settles everything pending. Idempotent. */
   close(): Promise<void> {
     if (!this.#closed) {
       this.#closing.abort();
-      this.#closed = native(this.#client.close());
+      this.#closed = settle(this.#client.close());
     }
     return this.#closed;
   }
@@ -83,41 +95,52 @@ export class Codex implements AsyncDisposable {
   /** Sends any request; resolves with its result. Bounded by `timeoutMs` (default `requestTimeoutMs`). */
   async request<M extends keyof ClientRequestMap>(method: M, params?: ParamsOf<M>, options?: RequestOptions): Promise<ResponseOf<M>>;
   async request<T = unknown>(method: string, params?: unknown, options?: RequestOptions): Promise<T>;
-  async request(method: string, params?: unknown, options: RequestOptions = {}): Promise<unknown> {
-    if (typeof method !== "string" || method === "") throw new TypeError("request: method must be a non-empty string");
-    if (options.signal?.aborted) return withSignal(Promise.resolve(), options.signal, method);
-    const body = params === undefined ? null : JSON.stringify(params);
-    const answer = native(this.#client.request(method, body, options.timeoutMs ?? null));
-    return JSON.parse(await withSignal(answer, options.signal, method));
+  async request(method: string, params?: unknown, options?: RequestOptions): Promise<unknown> {
+    const what = "request";
+    check.string(method, "method", what);
+    const o = check.options(options, `${what}(${method})`, ["timeoutMs", "signal"]);
+    const timeoutMs = check.timeout(o.timeoutMs, "timeoutMs", `${what}(${method})`);
+    const signal = check.signal(o.signal, `${what}(${method})`);
+    const body = params === undefined ? null : check.json(params, "params", method);
+    if (signal?.aborted) return withSignal(Promise.resolve(), signal, method);
+    const answer = settle(this.#client.request(method, body, timeoutMs ?? null));
+    return JSON.parse(await withSignal(answer, signal, method));
   }
 
   /** Every notification from now on, until the client closes (then it rejects `TransportClosedError`). */
-  notifications(options: { signal?: AbortSignal } = {}): AsyncIterableIterator<Notification> {
+  notifications(options?: { signal?: AbortSignal }): AsyncIterableIterator<Notification> {
+    const o = check.options(options, "notifications", ["signal"]);
+    const signal = check.signal(o.signal, "notifications");
     const stream = this.#client.subscribe();
-    return lineIterator<Notification>((max) => stream.next(max), () => stream.discard(), options.signal);
+    return lineIterator<Notification>((max) => stream.next(max), () => stream.discard(), signal);
   }
 
-  async startThread(params: ThreadStartParams = {}): Promise<Thread> {
-    const r = await this.request("thread/start", params);
+  async startThread(params?: ThreadStartParams): Promise<Thread> {
+    const r = await this.request("thread/start", protocolParams("thread/start", params, "startThread"));
     return new Thread(this, r.thread.id);
   }
 
-  async resumeThread(threadId: string, params: ThreadResumeOptions = {}): Promise<Thread> {
-    const r = await this.request("thread/resume", { ...params, threadId: requireId(threadId, "resumeThread") });
+  async resumeThread(threadId: string, params?: ThreadResumeOptions): Promise<Thread> {
+    const id = requireId(threadId, "resumeThread");
+    const r = await this.request("thread/resume", { ...protocolParams("thread/resume", params, "resumeThread", ["threadId"]), threadId: id });
     return new Thread(this, r.thread.id);
   }
 
-  async forkThread(threadId: string, params: ThreadForkOptions = {}): Promise<Thread> {
-    const r = await this.request("thread/fork", { ...params, threadId: requireId(threadId, "forkThread") });
+  async forkThread(threadId: string, params?: ThreadForkOptions): Promise<Thread> {
+    const id = requireId(threadId, "forkThread");
+    const r = await this.request("thread/fork", { ...protocolParams("thread/fork", params, "forkThread", ["threadId"]), threadId: id });
     return new Thread(this, r.thread.id);
   }
 
-  listThreads(params: ThreadListParams = {}): Promise<ThreadListResponse> {
-    return this.request("thread/list", params);
+  async listThreads(params?: ThreadListParams): Promise<ThreadListResponse> {
+    return this.request("thread/list", protocolParams("thread/list", params, "listThreads"));
   }
 
-  async readThread(threadId: string, options: { includeTurns?: boolean } = {}): Promise<ThreadInfo> {
-    const r = await this.request("thread/read", { threadId: requireId(threadId, "readThread"), includeTurns: options.includeTurns ?? false });
+  async readThread(threadId: string, options?: { includeTurns?: boolean }): Promise<ThreadInfo> {
+    const id = requireId(threadId, "readThread");
+    const o = check.options(options, "readThread", ["includeTurns"]);
+    const includeTurns = check.boolean(o.includeTurns, "includeTurns", "readThread") ?? false;
+    const r = await this.request("thread/read", { threadId: id, includeTurns });
     return r.thread;
   }
 
@@ -130,17 +153,19 @@ export class Codex implements AsyncDisposable {
     return new Thread(this, r.thread.id);
   }
 
-  models(options: { includeHidden?: boolean } = {}): Promise<ModelListResponse> {
-    return this.request("model/list", { includeHidden: options.includeHidden ?? false });
+  async models(options?: { includeHidden?: boolean }): Promise<ModelListResponse> {
+    const o = check.options(options, "models", ["includeHidden"]);
+    return this.request("model/list", { includeHidden: check.boolean(o.includeHidden, "includeHidden", "models") ?? false });
   }
 
-  account(options: { refreshToken?: boolean } = {}): Promise<GetAccountResponse> {
-    return this.request("account/read", { refreshToken: options.refreshToken ?? false });
+  async account(options?: { refreshToken?: boolean }): Promise<GetAccountResponse> {
+    const o = check.options(options, "account", ["refreshToken"]);
+    return this.request("account/read", { refreshToken: check.boolean(o.refreshToken, "refreshToken", "account") ?? false });
   }
 
   /** Logs in with an API key; resolves once the server reports the login complete. */
   async loginApiKey(apiKey: string): Promise<void> {
-    if (typeof apiKey !== "string" || apiKey === "") throw new TypeError("loginApiKey: apiKey must be a non-empty string");
+    check.string(apiKey, "apiKey", "loginApiKey");
     const login = await this.#login({ type: "apiKey", apiKey });
     await login.wait({ timeoutMs: 30_000 });
   }
@@ -193,8 +218,10 @@ export class Codex implements AsyncDisposable {
       authUrl: response.authUrl,
       verificationUrl: response.verificationUrl,
       userCode: response.userCode,
-      wait: (options: { signal?: AbortSignal; timeoutMs?: number } = {}) => {
-        const { signal, timeoutMs } = options;
+      wait: (options?: { signal?: AbortSignal; timeoutMs?: number }) => {
+        const o = check.options(options, "login.wait", ["signal", "timeoutMs"]);
+        const signal = check.signal(o.signal, "login.wait");
+        const timeoutMs = check.timeout(o.timeoutMs, "timeoutMs", "login.wait");
         if (timeoutMs === undefined) return withSignal(completion, signal, "login");
         let timer: NodeJS.Timeout | undefined;
         const timeout = new Promise<never>((_, reject) => {
@@ -212,32 +239,42 @@ export class Codex implements AsyncDisposable {
     };
   }
 
+  /** Hands a server request to the embedder's handler and sends whatever comes of it, at once:
+   * its answer, or a JSON-RPC error saying why there is none (it threw, or its answer cannot be sent
+   * as JSON). Nothing here can throw into the host or leave a rejection unhandled. */
   #onServerRequest(handler: NonNullable<CodexOptions["onServerRequest"]>, line: string): void {
     const message = JSON.parse(line) as ServerRequest | { method: "serverRequest/resolved"; params: { requestId: string | number } };
     if (!("id" in message)) {
       // The server resolved it (its turn ended), or it timed out and got the default answer.
-      this.#serverRequests.get(JSON.stringify(message.params.requestId))?.abort(new CodexError("the server request was resolved without this answer", "ERR_REQUEST_RESOLVED"));
+      const reason = new CodexError("the server request was resolved without this answer", "ERR_REQUEST_RESOLVED");
+      this.#serverRequests.get(JSON.stringify(message.params.requestId))?.abort(reason);
       return;
     }
     const request = message;
     const id = JSON.stringify(request.id);
     const controller = new AbortController();
     this.#serverRequests.set(id, controller);
-    const answer = (result: string | null, error: string | null) => {
+    const answer = (result: string | null, error: { code: number; message: string } | null) => {
       this.#serverRequests.delete(id);
-      try {
-        this.#client.respond(id, result, error);
-      } catch {
-        // The connection closed meanwhile; the request died with it.
-      }
+      // An error result means the connection closed meanwhile; the request died with it.
+      this.#client.respond(id, result, error);
     };
     const signal = AbortSignal.any([this.#closing.signal, controller.signal]);
     Promise.resolve()
       .then(() => handler({ id: request.id, method: request.method, params: request.params } as ServerRequest, { signal }))
       .then(
-        (result) => answer(JSON.stringify(result ?? null), null),
-        (err) => answer(null, JSON.stringify({ code: -32603, message: `onServerRequest failed: ${err instanceof Error ? err.message : String(err)}` })),
-      );
+        (result) => {
+          let text: string;
+          try {
+            text = check.json(result ?? null, "the answer", `onServerRequest (${request.method})`);
+          } catch (err) {
+            return answer(null, { code: -32603, message: describe(err) });
+          }
+          answer(text, null);
+        },
+        (err) => answer(null, { code: -32603, message: `onServerRequest failed: ${describe(err)}` }),
+      )
+      .catch(() => {});
   }
 
   /** @internal */
@@ -246,7 +283,25 @@ export class Codex implements AsyncDisposable {
   }
 }
 
+const START_OPTIONS = [
+  "codexPath",
+  "config",
+  "cwd",
+  "env",
+  "clientInfo",
+  "experimentalApi",
+  "startupTimeoutMs",
+  "requestTimeoutMs",
+  "serverRequestTimeoutMs",
+  "onServerRequest",
+] as const;
+
 function requireId(id: unknown, what: string): string {
-  if (typeof id !== "string" || id === "") throw new TypeError(`${what}: threadId must be a non-empty string`);
-  return id;
+  return check.string(id, "threadId", what) as string;
+}
+
+/** Params of a protocol request, checked against the pinned schema's names for it. */
+function protocolParams<T>(method: string, params: T | undefined, what: string, exclude: string[] = []): T {
+  const allowed = (REQUEST_PARAMS[method] ?? []).filter((k) => !exclude.includes(k));
+  return check.options(params, what, allowed) as T;
 }

@@ -1,10 +1,30 @@
-// Error classes. The Rust core reports errors as data ({ code, message, ... }); these give them
-// their JS shape, with a stable machine-readable `code` on every one.
+// Error classes. The Rust core reports errors as data (a `BindingError`: a stable `code` plus the
+// fields that code has); these give them their JS shape. Every error the SDK throws or rejects with
+// has a `code` from `ErrorCode`.
 import type { TurnResult } from "./types";
 
+/** Every code an SDK error can carry; each is documented in the README's error table. */
+export type ErrorCode =
+  | "ERR_INVALID_ARGUMENT"
+  | "ERR_RPC"
+  | "ERR_TRANSPORT_CLOSED"
+  | "ERR_TIMEOUT"
+  | "ERR_TURN_FAILED"
+  | "ERR_THREAD_BUSY"
+  | "ERR_EPHEMERAL_THREAD"
+  | "ERR_NO_ACTIVE_TURN"
+  | "ERR_SPAWN"
+  | "ERR_NATIVE_BINDING"
+  | "ERR_PROTOCOL"
+  | "ERR_LOGIN_FAILED"
+  | "ERR_LOGIN_CANCELLED"
+  | "ERR_REQUEST_RESOLVED"
+  | "ERR_PANIC"
+  | "ABORT_ERR";
+
 export class CodexError extends Error {
-  readonly code: string;
-  constructor(message: string, code: string, options?: { cause?: unknown }) {
+  readonly code: ErrorCode;
+  constructor(message: string, code: ErrorCode, options?: { cause?: unknown }) {
     super(message, options);
     this.name = "CodexError";
     this.code = code;
@@ -29,8 +49,9 @@ export class CodexRpcError extends CodexError {
 export class TransportClosedError extends CodexError {
   readonly exitCode: number | null;
   readonly signal: string | null;
+  /** What the app-server last wrote to stderr when it died or failed to start (empty after `close()`). */
   readonly stderrTail: string;
-  constructor(message: string, details: { exitCode?: number | null; signal?: string | null; stderrTail?: string }) {
+  constructor(message: string, details: { exitCode?: number | null; signal?: string | null; stderrTail?: string | null }) {
     super(message, "ERR_TRANSPORT_CLOSED");
     this.name = "TransportClosedError";
     this.exitCode = details.exitCode ?? null;
@@ -59,72 +80,32 @@ export class TurnFailedError extends CodexError {
   }
 }
 
-interface NativeErrorData {
-  code: string;
-  message: string;
-  method?: string;
-  rpcCode?: number;
-  data?: unknown;
-  exitCode?: number | null;
-  signal?: string | null;
-  stderrTail?: string;
-}
-
-/** Turns an error thrown by the native binding into the matching error class. */
-export function fromNative(err: unknown): Error {
-  const raw = err instanceof Error ? err.message : String(err);
-  let data: NativeErrorData | null = null;
-  if (raw.startsWith("{")) {
-    try {
-      data = JSON.parse(raw) as NativeErrorData;
-    } catch {
-      data = null;
-    }
-  }
-  if (!data || typeof data.code !== "string") {
-    // An argument the binding itself rejected (wrong type and the like).
-    return new CodexError(raw, "ERR_INVALID_ARGUMENT", { cause: err });
-  }
-  switch (data.code) {
-    case "ERR_RPC":
-      return new CodexRpcError(data.message, { rpcCode: data.rpcCode ?? 0, data: data.data, method: data.method ?? "" });
-    case "ERR_TRANSPORT_CLOSED": {
-      const tail = data.stderrTail ? `\n--- app-server stderr (tail) ---\n${lastLines(data.stderrTail, 20)}` : "";
-      return new TransportClosedError(`${data.message}${data.method ? ` (during ${data.method})` : ""}${tail}`, data);
-    }
-    case "ERR_TIMEOUT":
-      return new TimeoutError(data.message, data.method ?? null);
-    case "ERR_INVALID_ARGUMENT":
-      return invalidArgument(data.message);
-    case "ERR_ABORTED":
-      return new DOMException(data.message, "AbortError");
-    default:
-      return new CodexError(data.message, data.code);
-  }
-}
-
-/** Awaits a native promise, translating its rejection. */
-export async function native<T>(p: Promise<T>): Promise<T> {
-  try {
-    return await p;
-  } catch (err) {
-    throw fromNative(err);
+/** A call ended by its `AbortSignal`. `name` is "AbortError" and `code` "ABORT_ERR", as Node's own;
+ * `cause` is the signal's reason. */
+export class AbortError extends CodexError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, "ABORT_ERR", options);
+    this.name = "AbortError";
   }
 }
 
 /** An argument mistake: a `TypeError` (or `RangeError`), as Node's own API throws, with the SDK's code. */
-export function invalidArgument(message: string, Kind: TypeErrorConstructor | RangeErrorConstructor = TypeError): Error {
-  const err = new Kind(message);
+export function invalidArgument(message: string, Kind: TypeErrorConstructor | RangeErrorConstructor = TypeError): Error & { code: "ERR_INVALID_ARGUMENT" } {
+  const err = new Kind(message) as Error & { code: "ERR_INVALID_ARGUMENT" };
   Object.defineProperty(err, "code", { value: "ERR_INVALID_ARGUMENT", enumerable: true, configurable: true });
   return err;
 }
 
-export function abortError(signal: AbortSignal, what: string): Error {
-  const err = new DOMException(`${what} was aborted`, "AbortError");
-  Object.defineProperty(err, "cause", { value: signal.reason, configurable: true });
-  return err;
+export function abortError(signal: AbortSignal, what: string): AbortError {
+  return new AbortError(`${what} was aborted`, { cause: signal.reason });
 }
 
-function lastLines(text: string, n: number): string {
-  return text.trimEnd().split("\n").slice(-n).join("\n");
+/** A thrown value as text, whatever it is (its `String()` may itself throw). */
+export function describe(value: unknown): string {
+  try {
+    const text = value instanceof Error ? value.message : String(value);
+    return (text as string & { toWellFormed(): string }).toWellFormed();
+  } catch {
+    return "a value that cannot be shown as text";
+  }
 }

@@ -1,15 +1,16 @@
 import { withSignal } from "./abort";
-import { native } from "./errors";
+import type { BindingError } from "../binding/index";
+import { settle } from "./outcome";
 
 const BATCH = 512;
 
 /**
- * An async iterator over a native stream of notifications, pulled in batches: each batch crosses
+ * @internal An async iterator over a native stream of notifications, pulled in batches: each batch crosses
  * the binding as one JSON array text and is built by one `JSON.parse`. `return()` (a `break` out
  * of `for await`) calls `stop` so nothing more is buffered.
  */
 export function lineIterator<T>(
-  next: (max: number) => Promise<string | null>,
+  next: (max: number) => Promise<string | null | undefined | BindingError>,
   stop: () => void,
   signal?: AbortSignal,
 ): AsyncIterableIterator<T> {
@@ -24,8 +25,8 @@ export function lineIterator<T>(
     }
   };
   const fill = async (): Promise<boolean> => {
-    const lines = await withSignal(native(next(BATCH)), signal, "iteration");
-    if (lines === null) return false;
+    const lines = await withSignal(settle(next(BATCH)), signal, "iteration");
+    if (lines === null || lines === undefined) return false;
     batch = JSON.parse(lines) as T[];
     index = 0;
     return true;

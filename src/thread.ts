@@ -1,12 +1,17 @@
-import { withSignal } from "./abort";
+import type { BindingCancel, BindingError, BindingTurn } from "../binding/index";
 import type { Codex } from "./codex";
-import { abortError, invalidArgument, native } from "./errors";
-import { toInputItems } from "./input";
+import { AbortError, abortError } from "./errors";
+import { settle } from "./outcome";
 import { GoalHandle } from "./goal";
-import type { BindingTurn } from "../binding/index";
 import { binding } from "./native";
+import { REQUEST_PARAMS } from "./protocol-params";
 import { TurnHandle } from "./turn";
 import type { GoalOptions, Input, ThreadGoal, ThreadInfo, TurnOptions, TurnResult } from "./types";
+import * as check from "./validate";
+
+/** Options of `turn()`: the `turn/start` params of the pinned schema (less the two the SDK sets), and `signal`. */
+const TURN_OPTIONS = [...REQUEST_PARAMS["turn/start"].filter((k) => k !== "threadId" && k !== "input"), "signal"];
+const GOAL_OPTIONS = ["tokenBudget", "startTimeoutMs", "signal"];
 
 /** A conversation on the app-server. Get one from `Codex.startThread`, `resumeThread` or `forkThread`. */
 export class Thread {
@@ -19,13 +24,18 @@ export class Thread {
     this.id = id;
   }
 
-  /** Starts a turn and resolves once the server accepted it; stream it or await `result()`. */
-  async turn(input: Input, options: TurnOptions = {}): Promise<TurnHandle> {
-    const { signal, ...params } = options;
-    const body = { ...params, threadId: this.id, input: toInputItems(input, "turn/start") };
-    if (signal?.aborted) throw abortError(signal, "turn/start");
-    const started = native(this.#codex._binding().startTurn(JSON.stringify(body)));
-    return new TurnHandle(await interruptIfStartedLate(started, signal), signal);
+  /**
+   * Starts a turn and resolves once the server accepted it; stream it or await `result()`.
+   * Aborting `signal` before then rejects `AbortError` (a turn the server started anyway is
+   * interrupted, and the thread's next turn waits for that); after, it interrupts the turn.
+   */
+  async turn(input: Input, options?: TurnOptions): Promise<TurnHandle> {
+    const what = "turn";
+    const { signal: rawSignal, ...params } = check.options(options, what, TURN_OPTIONS);
+    const signal = check.signal(rawSignal, what);
+    const body = check.json({ ...params, threadId: this.id, input: check.inputItems(input, what) }, "options", what);
+    const raw = await this.#start(signal, "turn/start", (cancel) => this.#codex._binding().startTurn(body, cancel));
+    return this.#handed(new TurnHandle(raw, signal), signal, "turn/start");
   }
 
   /** Runs a turn to its end. Rejects `TurnFailedError` (carrying the result) when it failed. */
@@ -39,25 +49,40 @@ export class Thread {
    * server's first goal turn has started (within `startTimeoutMs`; on timeout or abort the goal is
    * paused, whatever started is interrupted, and this rejects).
    */
-  async goal(objective: string, options: GoalOptions = {}): Promise<GoalHandle> {
-    if (typeof objective !== "string") throw invalidArgument(`goal: objective must be a string, got ${typeof objective}`);
-    const { tokenBudget, startTimeoutMs = 30_000, signal } = options;
-    if (tokenBudget !== undefined && (!Number.isSafeInteger(tokenBudget) || tokenBudget <= 0)) {
-      throw new TypeError(`goal: tokenBudget must be a positive integer, got ${tokenBudget}`);
-    }
-    if (!(startTimeoutMs > 0)) throw new TypeError(`goal: startTimeoutMs must be positive, got ${startTimeoutMs}`);
-    if (signal?.aborted) throw abortError(signal, "goal");
+  async goal(objective: string, options?: GoalOptions): Promise<GoalHandle> {
+    const what = "goal";
+    check.string(objective, "objective", what, { nonEmpty: false });
+    const o = check.options(options, what, GOAL_OPTIONS);
+    const tokenBudget = check.positiveInteger(o.tokenBudget, "tokenBudget", what);
+    const startTimeoutMs = check.timeout(o.startTimeoutMs, "startTimeoutMs", what);
+    const signal = check.signal(o.signal, what);
+    const raw = await this.#start(signal, "goal", (cancel) =>
+      this.#codex._binding().startGoal(this.id, objective, tokenBudget ?? null, startTimeoutMs ?? null, cancel),
+    );
+    return this.#handed(new GoalHandle(raw, signal), signal, "goal");
+  }
+
+  /** Runs a native start that `signal` can abort at any point, rejecting `AbortError` when it did. */
+  async #start(signal: AbortSignal | undefined, what: string, start: (cancel: BindingCancel) => Promise<BindingTurn | BindingError>): Promise<BindingTurn> {
+    if (signal?.aborted) throw abortError(signal, what);
     const cancel = new binding.BindingCancel();
     const onAbort = () => cancel.cancel();
     signal?.addEventListener("abort", onAbort, { once: true });
     try {
-      const run = await native(this.#codex._binding().startGoal(this.id, objective, tokenBudget ?? null, startTimeoutMs, cancel));
-      return new GoalHandle(run, signal);
+      return await settle(start(cancel));
     } catch (err) {
-      throw signal?.aborted && (err as Error)?.name === "AbortError" ? abortError(signal, "goal") : err;
+      throw signal?.aborted && err instanceof AbortError ? abortError(signal, what) : err;
     } finally {
       signal?.removeEventListener("abort", onAbort);
     }
+  }
+
+  /** The handle of a started run, unless `signal` aborted after the native start resolved and
+   * before this ran: then the run is stopped (the server confirms) and the call rejects. */
+  async #handed<H extends TurnHandle>(handle: H, signal: AbortSignal | undefined, what: string): Promise<H> {
+    if (!signal?.aborted) return handle;
+    await handle.interrupt().catch(() => {});
+    throw abortError(signal, what);
   }
 
   /** Runs a goal to its end. Rejects `TurnFailedError` (carrying the result) when it failed. */
@@ -83,28 +108,17 @@ export class Thread {
     return r.cleared;
   }
 
-  read(options: { includeTurns?: boolean } = {}): Promise<ThreadInfo> {
+  read(options?: { includeTurns?: boolean }): Promise<ThreadInfo> {
     return this.#codex.readThread(this.id, options);
   }
 
   async setName(name: string): Promise<void> {
-    if (typeof name !== "string") throw new TypeError("setName: name must be a string");
+    check.string(name, "name", "setName", { nonEmpty: false });
     await this.#codex.request("thread/name/set", { threadId: this.id, name });
   }
 
   /** Starts compacting the thread's history. */
   async compact(): Promise<void> {
     await this.#codex.request("thread/compact/start", { threadId: this.id });
-  }
-}
-
-/** Aborting while `turn/start` is in flight: once the turn exists, interrupt it, then reject. */
-async function interruptIfStartedLate(started: Promise<BindingTurn>, signal: AbortSignal | undefined): Promise<BindingTurn> {
-  if (!signal) return started;
-  try {
-    return await withSignal(started, signal, "turn/start");
-  } catch (err) {
-    if (signal.aborted) started.then((t) => t.interrupt()).catch(() => {});
-    throw err;
   }
 }

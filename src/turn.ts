@@ -1,6 +1,7 @@
-import { native, TurnFailedError } from "./errors";
-import { toInputItems } from "./input";
+import { TurnFailedError } from "./errors";
+import { settle } from "./outcome";
 import { lineIterator } from "./iterate";
+import * as check from "./validate";
 import type { BindingTurn } from "../binding/index";
 import type { Input, Notification, TurnResult } from "./types";
 
@@ -44,12 +45,13 @@ export class TurnHandle implements AsyncIterable<Notification> {
 
   /** Adds input to the running turn. */
   async steer(input: Input): Promise<void> {
-    await native(this._turn.steer(JSON.stringify(toInputItems(input, "turn/steer"))));
+    const body = check.json(check.inputItems(input, "steer"), "input", "steer");
+    await settle(this._turn.steer(body));
   }
 
   /** Interrupts the turn; resolves once the server has aborted it. After the turn ended: no effect. */
   async interrupt(): Promise<void> {
-    await native(this._turn.interrupt());
+    await settle(this._turn.interrupt());
   }
 
   /** The aggregated result; rejects `TurnFailedError` when the turn failed. */
@@ -67,7 +69,7 @@ export class TurnHandle implements AsyncIterable<Notification> {
 
   #settled(): Promise<TurnResult> {
     if (!this.#outcome) {
-      this.#outcome = native(this._turn.result()).then(settleResult);
+      this.#outcome = settle(this._turn.result()).then(settleResult);
       this.#outcome.catch(() => {});
     }
     return this.#outcome;

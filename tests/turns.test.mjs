@@ -161,7 +161,7 @@ test("bad input is a TypeError before anything is sent", T, () =>
   withCodex([], async ({ codex, model }) => {
     const thread = await codex.startThread();
     await assert.rejects(thread.turn([]), TypeError);
-    await assert.rejects(thread.turn({ type: "video", url: "x" }), /unknown input item type/);
+    await assert.rejects(thread.turn({ type: "video", url: "x" }), /unknown type "video"/);
     await assert.rejects(thread.turn(42), TypeError);
     assert.equal(model.requests.length, 0);
   }));

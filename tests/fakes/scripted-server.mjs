@@ -10,13 +10,18 @@
 //   turn/start              always -32001
 //   thread/start            {thread: {id: "fake-thread"}}
 //   thread/goal/clear       {cleared: true}
-//   thread/goal/set         always -32603 (a server that refuses the goal after the clear)
+//   thread/goal/set         with an objective: -32603 (a server that refuses the goal after the clear),
+//                           after FAKE_GOAL_SET_DELAY_MS when set; with only a status: {goal}
+//   spawn                   starts a `sleep` grandchild (as a tool would) and answers {pid}
+//   received                answers the methods received so far, in order
 // FAKE_BANNER in the environment is printed to stdout before anything else (a noisy shell wrapper).
+import { spawn } from "node:child_process";
 import readline from "node:readline";
 
 const send = (msg) => process.stdout.write(JSON.stringify(msg) + "\n");
 if (process.env.FAKE_BANNER) process.stdout.write(process.env.FAKE_BANNER + "\n");
 const waiting = new Map();
+const received = [];
 let overloads = 0;
 let asked = 0;
 
@@ -29,6 +34,7 @@ readline.createInterface({ input: process.stdin, crlfDelay: Infinity }).on("line
     return;
   }
   const p = msg.params ?? {};
+  received.push(msg.method);
   switch (msg.method) {
     case "initialize":
       return send({ id: msg.id, result: { userAgent: "fake/0.0.1 (test)", codexHome: "/nonexistent", platformFamily: "unix", platformOs: "linux" } });
@@ -57,8 +63,17 @@ readline.createInterface({ input: process.stdin, crlfDelay: Infinity }).on("line
       return send({ id: msg.id, result: { thread: { id: "fake-thread" } } });
     case "thread/goal/clear":
       return send({ id: msg.id, result: { cleared: true } });
-    case "thread/goal/set":
-      return send({ id: msg.id, error: { code: -32603, message: "goal store unavailable" } });
+    case "thread/goal/set": {
+      if (p.objective === undefined) return send({ id: msg.id, result: { goal: { threadId: p.threadId, status: p.status } } });
+      const refuse = () => send({ id: msg.id, error: { code: -32603, message: "goal store unavailable" } });
+      return setTimeout(refuse, Number(process.env.FAKE_GOAL_SET_DELAY_MS ?? 0));
+    }
+    case "spawn": {
+      const child = spawn("sleep", ["600"], { stdio: "ignore" });
+      return send({ id: msg.id, result: { pid: child.pid } });
+    }
+    case "received":
+      return send({ id: msg.id, result: received });
     default:
       return; // "hang" and anything else: no answer
   }
