@@ -41,6 +41,15 @@ if (!live) {
 const codex = await Codex.start(options);
 try {
   console.log(dim(`codex app-server ${codex.metadata.serverVersion} (pid ${codex.pid})${live ? "" : `, scripted model on ${model.url}`}`));
+  if (live) {
+    // Say so at once rather than letting the model call wait for a login that is not there.
+    const { account, requiresOpenaiAuth } = await codex.account();
+    if (requiresOpenaiAuth && !account) {
+      console.error(`Not logged in to Codex (CODEX_HOME=${codex.metadata.codexHome}): run \`codex login\`, or drop --live to use the bundled scripted model.`);
+      process.exitCode = 1;
+      throw null;
+    }
+  }
   const thread = await codex.startThread();
   console.log(dim(`thread ${thread.id}`));
   let handle;
@@ -73,6 +82,18 @@ try {
           line = false;
         }
         break;
+      case "error": {
+        // The app-server retries a model it cannot reach, then waits for the network for as long as
+        // it takes: report each retry, and give up once it is only waiting.
+        const { message, additionalDetails } = n.params.error;
+        say(dim(`  model: ${message}${additionalDetails ? ` (${additionalDetails.split(":")[0]})` : ""}`));
+        if (/waiting for network/i.test(message)) {
+          console.error(`Could not reach the model: ${additionalDetails ?? message}. Check your network and Codex configuration, or drop --live.`);
+          await handle.interrupt().catch(() => {});
+          process.exitCode = 1;
+        }
+        break;
+      }
       case "thread/goal/updated":
         say(dim(`  goal ${n.params.goal.status} · ${n.params.goal.tokensUsed} tokens · physical turn ${handle.turnIds.length}`));
         break;
@@ -82,6 +103,7 @@ try {
     }
   }
   const result = await handle.result();
+  if (process.exitCode) throw null;
   console.log(bold("\nresult"));
   console.log(`  status         ${result.status}`);
   console.log(`  logical id     ${result.id}`);
@@ -93,7 +115,7 @@ try {
   console.log(`  final response ${result.finalResponse}`);
 } catch (err) {
   if (err instanceof TurnFailedError) console.error("failed:", err.result.error?.message);
-  else console.error(err);
+  else if (err !== null) console.error(err);
   process.exitCode = 1;
 } finally {
   await codex.close();

@@ -306,3 +306,47 @@ test("killing the app-server mid-goal rejects within two seconds with TransportC
     g.release();
   });
 });
+
+// ---- parity with the Python SDK's goal suite ----
+
+test("a goal that completes inside its first turn is one physical turn", T, () =>
+  withCodex([goalStatus("complete", usage(20)), reply("Done in one.", usage(20))], async ({ codex }) => {
+    const thread = await codex.startThread();
+    const goal = await thread.goal("quick job");
+    const events = await collect(goal);
+    assertOneLogicalTurn(events, goal);
+    const r = await goal.result();
+    assert.equal(r.status, "completed");
+    assert.deepEqual(r.turnIds, [goal.id]);
+    assert.equal(r.goal.status, "complete");
+    assert.equal(r.finalResponse, "Done in one.");
+    assert.equal(r.usage.totalTokens, 40);
+  }));
+
+test("a new goal replaces the stored one: fresh objective, budget and accounting", T, () =>
+  withCodex([reply("Progress.", usage(25)), reply("More progress.", usage(25)), reply("New job done.", usage(15)), goalStatus("complete", usage(15)), reply("Finished.", usage(15))], async ({ codex }) => {
+    const thread = await codex.startThread();
+    const old = await thread.runGoal("old objective", { tokenBudget: 40 });
+    assert.equal(old.goal.status, "budgetLimited");
+    assert.equal((await thread.getGoal()).tokensUsed, 50);
+    const r = await thread.runGoal("new objective");
+    assert.equal(r.goal.objective, "new objective");
+    assert.equal(r.goal.status, "complete");
+    assert.equal(r.goal.tokenBudget, null, "the old budget did not carry over");
+    // Fresh accounting: only this run's tokens (the server stops counting once the goal is complete,
+    // so the answer after the update_goal call is in the usage but not in the goal).
+    assert.equal(r.usage.totalTokens, 45);
+    assert.ok(r.goal.tokensUsed > 0 && r.goal.tokensUsed <= r.usage.totalTokens, `tokensUsed ${r.goal.tokensUsed}, not the old goal's 50 carried on`);
+    assert.notEqual(r.id, old.id);
+  }));
+
+test("goals disabled by config: goal() rejects with the server's reason and a hint, and nothing runs", T, () =>
+  withCodex([], async ({ codex, model }) => {
+    const thread = await codex.startThread();
+    const err = await thread.goal("anything").catch((e) => e);
+    assert.ok(err instanceof CodexError && err.code === "ERR_RPC", String(err));
+    assert.equal(err.method, "thread/goal/clear");
+    assert.match(err.message, /goals feature is disabled.*features\.goals = false/);
+    assert.equal(model.requests.length, 0);
+    assert.equal((await thread.run("a plain turn still works")).status, "completed");
+  }, { config: { "features.goals": false } }));
