@@ -8,6 +8,7 @@
 //   expect  { code, kind?, message? }: the rejection's code, constructor name, and message pattern
 //           or check(outcome, ctx) for anything else
 import { setTimeout as sleep } from "node:timers/promises";
+import { makeCodexHome } from "./codex-home.mjs";
 import { goalStatus, reply } from "./mock-model.mjs";
 
 const fake = new URL("../fakes/scripted-server.mjs", import.meta.url).pathname;
@@ -53,6 +54,16 @@ add("Codex.start: config value null", { setup: "none", run: ({ Codex }) => Codex
 add("Codex.start: a cwd that does not exist", { setup: "none", run: ({ Codex }) => Codex.start({ cwd: "/nonexistent/project" }), expect: invalid(/cwd: \/nonexistent\/project is not a directory/) });
 add("Codex.start: cwd not a string", { setup: "none", run: ({ Codex }) => Codex.start({ cwd: 5 }), expect: invalid(/cwd must be a string, got 5/) });
 add("Codex.start: a codexPath that does not exist", { setup: "none", run: ({ Codex }) => Codex.start({ codexPath: "/nonexistent/codex" }), expect: { code: "ERR_SPAWN", kind: "CodexError", message: /could not start \/nonexistent\/codex/ } });
+add("Codex.start: a config value the app-server refuses (its error, without a backtrace or escapes)", {
+  setup: "none",
+  run: ({ Codex }) => {
+    const home = makeCodexHome("http://127.0.0.1:9/v1");
+    const env = { ...home.env, RUST_BACKTRACE: "1", RUST_LIB_BACKTRACE: "1" };
+    return Codex.start({ config: { sandbox_mode: "bogus" }, env }).finally(home.cleanup);
+  },
+  check: ({ outcome, code, message }) =>
+    outcome === "rejected" && code === "ERR_TRANSPORT_CLOSED" && /exited with code 1/.test(message) && /unknown variant `bogus`/.test(message) && !/Stack backtrace|\x1b\[/.test(message),
+});
 add("Codex.start: experimentalApi not a boolean", { setup: "none", run: ({ Codex }) => Codex.start({ experimentalApi: "yes" }), expect: invalid(/experimentalApi must be a boolean/) });
 
 // ---- the client ----
