@@ -1,9 +1,11 @@
 //! The goal engine natively: events per second over a long goal transcript built from a recorded
-//! one (the same input `npm run bench` gives the wasm build and the plain JS engine). Run by
-//! `npm run bench`, which prints the result as a ratio against the plain JS engine.
+//! one (the same input `npm run bench` gives the wasm build and the plain JS engine), on events
+//! already parsed and on raw lines. Run by `npm run bench`, which prints the figures beside the
+//! plain JS engine's.
 
-use codex_sdk_engine::GoalEngine;
-use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use codex_sdk_engine::{Aggregator, Event, LineAggregator};
+use codex_sdk_protocol::Headline;
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use serde_json::Value;
 
 /// The recorded complete-after-continuation run with its first turn repeated `turns` times.
@@ -38,22 +40,49 @@ fn long_transcript(turns: usize) -> Vec<(String, Value)> {
 }
 
 fn bench(c: &mut Criterion) {
-    let events = long_transcript(2_000);
-    let thread = events
-        .iter()
-        .find_map(|(_, p)| p["threadId"].as_str().map(str::to_owned))
-        .unwrap();
+    let lines: Vec<String> = long_transcript(2_000)
+        .into_iter()
+        .map(|(method, params)| serde_json::json!({"method": method, "params": params}).to_string())
+        .collect();
+    let heads: Vec<Headline> = lines.iter().map(|l| Headline::peek(l).unwrap()).collect();
+    let thread = heads.iter().find_map(|h| h.thread_id().map(str::to_owned)).unwrap();
     let mut group = c.benchmark_group("goal_engine");
-    group.throughput(Throughput::Elements(events.len() as u64));
+    group.throughput(Throughput::Elements(lines.len() as u64));
     group.sample_size(20);
-    group.bench_function("push", |b| {
+    // The engine's decisions on input already parsed into events (their bodies included).
+    group.bench_function("events", |b| {
+        b.iter_batched(
+            || {
+                heads
+                    .iter()
+                    .map(|h| Event::from_headline(h).unwrap())
+                    .collect::<Vec<_>>()
+            },
+            |events| {
+                let mut engine = Aggregator::goal(&thread);
+                let mut out = Vec::with_capacity(8);
+                let mut emitted = 0;
+                for (i, event) in events.into_iter().enumerate() {
+                    engine.push(event, i, &mut out);
+                    emitted += out.len();
+                    out.clear();
+                }
+                assert!(engine.is_done());
+                // Returned, so criterion drops what the run gathered outside the timing.
+                (engine, emitted)
+            },
+            BatchSize::LargeInput,
+        )
+    });
+    // The whole native path per raw line: headline, event, decision, relabel splice.
+    group.bench_function("lines", |b| {
         b.iter(|| {
-            let mut engine = GoalEngine::new(thread.as_str());
+            let mut agg = LineAggregator::goal(&thread);
             let mut emitted = 0;
-            for (i, (method, params)) in events.iter().enumerate() {
-                emitted += engine.push(method, params, i).len();
+            for l in &lines {
+                emitted += agg.push(l).unwrap().len();
             }
-            assert!(engine.is_done());
+            assert!(agg.is_done());
             emitted
         })
     });

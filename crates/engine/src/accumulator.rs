@@ -1,7 +1,10 @@
+use crate::event::{Body, TurnHeader};
 use crate::result::{TurnResult, TurnResultStatus};
 use crate::usage::add_usage;
-use codex_sdk_protocol::{server_notification as m, ThreadGoal, TokenUsageBreakdown, TurnError, TurnStatus};
+use crate::{CompletedTurn, Completion};
+use codex_sdk_protocol::{ThreadGoal, TokenUsageBreakdown, TurnError, TurnStatus};
 use serde_json::Value;
+use std::collections::HashSet;
 
 /// What a logical turn gathers from the notifications of its physical turns: completed items,
 /// usage, timing and outcome. Shared by the plain-turn and goal engines so both aggregate alike.
@@ -10,6 +13,8 @@ pub struct Accumulator {
     items: Vec<Value>,
     usage: Option<TokenUsageBreakdown>,
     turn_ids: Vec<String>,
+    /// The same ids, for O(1) membership however many physical turns a goal runs.
+    known: HashSet<String>,
     started_at: Option<i64>,
     completed_at: Option<i64>,
     duration_ms: Option<i64>,
@@ -19,54 +24,47 @@ pub struct Accumulator {
 }
 
 impl Accumulator {
-    /// Takes one notification that belongs to this logical turn.
-    pub fn observe(&mut self, method: &str, params: &Value) {
-        match method {
-            m::ITEM_COMPLETED => {
-                if let Some(item) = params.get("item") {
-                    self.items.push(item.clone());
+    /// Takes what a notification of this logical turn carries (its body is consumed: items move in).
+    pub fn observe(&mut self, body: Body, completed: bool) {
+        match body {
+            Body::Item(item) => self.items.push(item),
+            Body::Usage(Some(last)) => add_usage(&mut self.usage, &last),
+            Body::Turn(turn) if completed => self.turn_completed(turn),
+            Body::Turn(turn) => {
+                self.add_turn(&turn.id);
+                if self.started_at.is_none() {
+                    self.started_at = turn.started_at;
                 }
             }
-            m::THREAD_TOKEN_USAGE_UPDATED => {
-                let last = params.get("tokenUsage").and_then(|u| u.get("last"));
-                if let Some(last) = last.and_then(|l| serde_json::from_value::<TokenUsageBreakdown>(l.clone()).ok()) {
-                    add_usage(&mut self.usage, &last);
-                }
-            }
-            m::TURN_STARTED => {
-                if let Some(turn) = turn_of(params) {
-                    if !self.turn_ids.contains(&turn.id) {
-                        self.turn_ids.push(turn.id);
-                    }
-                    if self.started_at.is_none() {
-                        self.started_at = turn.started_at;
-                    }
-                }
-            }
-            m::TURN_COMPLETED => {
-                if let Some(turn) = turn_of(params) {
-                    if !self.turn_ids.contains(&turn.id) {
-                        self.turn_ids.push(turn.id.clone());
-                    }
-                    self.started_at = self.started_at.or(turn.started_at);
-                    self.completed_at = turn.completed_at.or(self.completed_at);
-                    if let Some(d) = turn.duration_ms {
-                        self.duration_ms = Some(self.duration_ms.unwrap_or(0) + d);
-                    }
-                    match turn.status {
-                        Some(TurnStatus::Failed) => self.failed = Some(turn.error),
-                        Some(TurnStatus::Interrupted) => self.interrupted = true,
-                        _ => {}
-                    }
-                }
-            }
-            m::THREAD_GOAL_UPDATED => {
-                if let Some(goal) = params.get("goal").and_then(|g| serde_json::from_value(g.clone()).ok()) {
-                    self.goal = Some(goal);
-                }
-            }
+            Body::Goal { goal: Some(goal), .. } => self.goal = Some(goal),
             _ => {}
         }
+    }
+
+    fn turn_completed(&mut self, turn: TurnHeader) {
+        self.add_turn(&turn.id);
+        self.started_at = self.started_at.or(turn.started_at);
+        self.completed_at = turn.completed_at.or(self.completed_at);
+        if let Some(d) = turn.duration_ms {
+            self.duration_ms = Some(self.duration_ms.unwrap_or(0) + d);
+        }
+        match turn.status {
+            Some(TurnStatus::Failed) => self.failed = Some(turn.error),
+            Some(TurnStatus::Interrupted) => self.interrupted = true,
+            _ => {}
+        }
+    }
+
+    /// Records a physical turn of this logical turn (once).
+    pub fn add_turn(&mut self, id: &str) {
+        if !self.known.contains(id) {
+            self.known.insert(id.to_owned());
+            self.turn_ids.push(id.to_owned());
+        }
+    }
+
+    pub fn has_turn(&self, id: &str) -> bool {
+        self.known.contains(id)
     }
 
     pub fn turn_ids(&self) -> &[String] {
@@ -77,20 +75,40 @@ impl Accumulator {
         self.goal.as_ref()
     }
 
-    /// The result so far. `interrupt_requested` marks an interrupt asked for by the caller, which
-    /// makes the logical turn `interrupted` even when the server reports the last turn otherwise.
-    pub fn result(&self, id: &str, thread_id: &str, interrupt_requested: bool) -> TurnResult {
-        let status = if self.failed.is_some() {
+    /// How the logical turn ended, as its `turn/completed` says it (no items: they are in the result).
+    pub fn completion(&self, id: &str, thread_id: &str, interrupt_requested: bool) -> Completion {
+        Completion {
+            thread_id: thread_id.to_owned(),
+            turn: CompletedTurn {
+                id: id.to_owned(),
+                items: Vec::new(),
+                items_view: "notLoaded",
+                status: self.status(interrupt_requested),
+                error: self.failed.clone().flatten(),
+                started_at: self.started_at,
+                completed_at: self.completed_at,
+                duration_ms: self.duration_ms,
+            },
+        }
+    }
+
+    fn status(&self, interrupt_requested: bool) -> TurnResultStatus {
+        if self.failed.is_some() {
             TurnResultStatus::Failed
         } else if self.interrupted || interrupt_requested {
             TurnResultStatus::Interrupted
         } else {
             TurnResultStatus::Completed
-        };
+        }
+    }
+
+    /// The result so far. `interrupt_requested` marks an interrupt asked for by the caller, which
+    /// makes the logical turn `interrupted` even when the server reports the last turn otherwise.
+    pub fn result(&self, id: &str, thread_id: &str, interrupt_requested: bool) -> TurnResult {
         TurnResult {
             id: id.to_owned(),
             thread_id: thread_id.to_owned(),
-            status,
+            status: self.status(interrupt_requested),
             error: self.failed.clone().flatten(),
             started_at: self.started_at,
             completed_at: self.completed_at,
@@ -102,32 +120,6 @@ impl Accumulator {
             goal: self.goal.clone(),
         }
     }
-}
-
-/// The turn header of `turn/started` / `turn/completed`, read without copying its items.
-struct TurnHeader {
-    id: String,
-    status: Option<TurnStatus>,
-    error: Option<TurnError>,
-    started_at: Option<i64>,
-    completed_at: Option<i64>,
-    duration_ms: Option<i64>,
-}
-
-fn turn_of(params: &Value) -> Option<TurnHeader> {
-    let t = params.get("turn")?;
-    let int = |k: &str| t.get(k).and_then(Value::as_i64);
-    Some(TurnHeader {
-        id: t.get("id")?.as_str()?.to_owned(),
-        status: t.get("status").and_then(|s| serde_json::from_value(s.clone()).ok()),
-        error: t
-            .get("error")
-            .filter(|e| !e.is_null())
-            .and_then(|e| serde_json::from_value(e.clone()).ok()),
-        started_at: int("startedAt"),
-        completed_at: int("completedAt"),
-        duration_ms: int("durationMs"),
-    })
 }
 
 /// The last agent message whose phase is `final_answer`, else the last one with no phase.

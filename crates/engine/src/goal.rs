@@ -1,34 +1,35 @@
 use crate::accumulator::Accumulator;
+use crate::event::{Body, Event, TurnHeader};
 use crate::result::TurnResult;
 use crate::Emit;
-use codex_sdk_protocol::{server_notification as m, thread_id_of, turn_id_of, ThreadGoal, ThreadGoalStatus};
-use serde_json::{json, Value};
+use codex_sdk_protocol::{server_notification as m, ThreadGoal, ThreadGoalStatus, TurnStatus};
 
 /// Follows one goal run on one thread and presents it as one logical turn.
 ///
 /// Fed every notification of the thread in arrival order (from before the goal is set), it:
 /// - fixes the logical id at the first `turn/started`, and passes that one on;
 /// - hides later `turn/started` and every intermediate `turn/completed`;
-/// - relabels every other notification of the run's physical turns to the logical id
+/// - has every other notification of the run's physical turns relabelled to the logical id
 ///   (`thread/goal/updated` included, so progress reaches the stream);
 /// - ends the run when a physical turn completes and the goal is no longer `active` (or was
 ///   cleared) — also when that news arrives after the completion — or when a physical turn is
 ///   interrupted; it then emits one `turn/completed` for the logical turn.
+///
+/// It decides; the caller patches its own payload (a textual splice of the raw line natively, a
+/// property set in JS), so nothing is cloned to relabel it.
 #[derive(Debug)]
 pub struct GoalEngine<P> {
     thread_id: String,
     logical_id: Option<String>,
     /// The physical turn running now, if any.
-    current: Option<String>,
-    /// The last physical turn that started (steer and interrupt fall back to it).
-    latest: Option<String>,
+    running: Option<String>,
     /// Notifications of a turn not started yet (its `turn/started` is still to come).
-    held: Vec<(String, Value, P)>,
+    held: Vec<(String, Body, P)>,
     goal_status: Option<ThreadGoalStatus>,
     cleared: bool,
     /// A physical turn completed and no continuation has started yet.
     between_turns: bool,
-    last_completed: Option<Value>,
+    last_completed: Option<TurnHeader>,
     interrupt_requested: bool,
     acc: Accumulator,
     done: bool,
@@ -39,8 +40,7 @@ impl<P> GoalEngine<P> {
         Self {
             thread_id: thread_id.into(),
             logical_id: None,
-            current: None,
-            latest: None,
+            running: None,
             held: Vec::new(),
             goal_status: None,
             cleared: false,
@@ -61,14 +61,9 @@ impl<P> GoalEngine<P> {
         self.logical_id.as_deref()
     }
 
-    /// The physical turn to steer or interrupt now: the running one, else the latest.
-    pub fn current_turn_id(&self) -> Option<&str> {
-        self.current.as_deref().or(self.latest.as_deref())
-    }
-
-    /// Whether a physical turn is running now.
-    pub fn turn_active(&self) -> bool {
-        self.current.is_some()
+    /// The physical turn running now, the one to steer or interrupt; `None` between turns.
+    pub fn active_turn_id(&self) -> Option<&str> {
+        self.running.as_deref()
     }
 
     pub fn turn_ids(&self) -> &[String] {
@@ -94,86 +89,97 @@ impl<P> GoalEngine<P> {
         self.interrupt_requested = requested;
     }
 
-    /// Takes the next notification of the thread, in arrival order.
-    pub fn push(&mut self, method: &str, params: &Value, payload: P) -> Vec<Emit<P>> {
-        let mut out = Vec::new();
-        if self.done || thread_id_of(params).is_some_and(|t| t != self.thread_id) {
-            return out;
+    /// Takes the next notification of the thread, in arrival order. Returns whether the engine
+    /// kept the payload (held until its turn starts).
+    pub fn push(&mut self, event: Event<'_>, payload: P, out: &mut Vec<Emit<P>>) -> bool {
+        if self.done || event.thread_id.is_some_and(|t| t != self.thread_id) {
+            return false;
         }
-        match method {
-            m::TURN_STARTED => self.on_turn_started(params, payload, &mut out),
-            m::TURN_COMPLETED => self.on_turn_completed(params, payload, &mut out),
-            m::THREAD_GOAL_UPDATED => self.on_goal_updated(params, payload, &mut out),
+        match event.method {
+            m::TURN_STARTED => self.on_turn_started(event, payload, out),
+            m::TURN_COMPLETED => self.on_turn_completed(event, out),
+            m::THREAD_GOAL_UPDATED => self.on_goal_updated(event, payload, out),
             m::THREAD_GOAL_CLEARED => {
                 // A clear before our run started is the one that makes room for this goal.
                 if self.logical_id.is_some() {
                     self.cleared = true;
-                    out.push(Emit::Original(payload));
-                    self.finish_if_settled(&mut out);
+                    out.push(Emit::Pass(payload));
+                    self.finish_if_settled(out);
                 }
             }
-            _ => match turn_id_of(params) {
+            _ => match event.turn_id {
                 Some(turn) if self.is_ours(turn) => {
-                    self.acc.observe(method, params);
-                    out.push(self.relabel(method, params, payload));
+                    let emit = self.relabel(Some(turn), payload);
+                    self.acc.observe(event.body, false);
+                    out.push(emit);
                 }
-                Some(_) if self.current.is_none() => self.held.push((method.to_owned(), params.clone(), payload)),
+                Some(turn) if self.running.is_none() => {
+                    self.held.push((turn.to_owned(), event.body, payload));
+                    return true;
+                }
                 _ => {}
             },
         }
-        out
+        false
     }
 
     fn is_ours(&self, turn: &str) -> bool {
-        self.current.as_deref() == Some(turn) || self.acc.turn_ids().iter().any(|t| t == turn)
+        self.running.as_deref() == Some(turn) || self.acc.has_turn(turn)
     }
 
-    fn on_turn_started(&mut self, params: &Value, payload: P, out: &mut Vec<Emit<P>>) {
-        let Some(turn) = turn_id_of(params).map(str::to_owned) else {
+    fn on_turn_started(&mut self, event: Event<'_>, payload: P, out: &mut Vec<Emit<P>>) {
+        let Some(turn) = event.turn_id.map(str::to_owned) else {
             return;
         };
-        self.acc.observe(m::TURN_STARTED, params);
-        self.current = Some(turn.clone());
-        self.latest = Some(turn.clone());
+        if let Body::Turn(header) = event.body {
+            self.acc.observe(Body::Turn(header), false);
+        }
+        self.acc.add_turn(&turn);
+        self.running = Some(turn.clone());
         self.between_turns = false;
         if self.logical_id.is_none() {
             self.logical_id = Some(turn.clone());
-            out.push(Emit::Original(payload));
+            out.push(Emit::Pass(payload));
         }
         // Release what arrived for this turn before its start, in order.
-        for (method, params, payload) in std::mem::take(&mut self.held) {
-            if turn_id_of(&params) == Some(turn.as_str()) {
-                self.acc.observe(&method, &params);
-                out.push(self.relabel(&method, &params, payload));
+        for (held_turn, body, payload) in std::mem::take(&mut self.held) {
+            if held_turn == turn {
+                let emit = self.relabel(Some(&held_turn), payload);
+                self.acc.observe(body, false);
+                out.push(emit);
             }
         }
     }
 
-    fn on_turn_completed(&mut self, params: &Value, _payload: P, out: &mut Vec<Emit<P>>) {
-        let Some(turn) = turn_id_of(params) else { return };
+    fn on_turn_completed(&mut self, event: Event<'_>, out: &mut Vec<Emit<P>>) {
+        let Some(turn) = event.turn_id else { return };
         if !self.is_ours(turn) {
             return;
         }
-        self.acc.observe(m::TURN_COMPLETED, params);
-        if self.current.as_deref() == Some(turn) {
-            self.current = None;
+        if self.running.as_deref() == Some(turn) {
+            self.running = None;
         }
+        let header = match event.body {
+            Body::Turn(h) => h,
+            _ => TurnHeader {
+                id: turn.to_owned(),
+                ..TurnHeader::default()
+            },
+        };
+        self.last_completed = Some(header.clone());
+        self.acc.observe(Body::Turn(header), true);
         self.between_turns = true;
-        self.last_completed = Some(params.clone());
         self.finish_if_settled(out);
     }
 
-    fn on_goal_updated(&mut self, params: &Value, payload: P, out: &mut Vec<Emit<P>>) {
-        let status = params
-            .get("goal")
-            .and_then(|g| g.get("status"))
-            .and_then(|s| serde_json::from_value(s.clone()).ok());
-        if let Some(s) = status {
-            self.goal_status = Some(s);
+    fn on_goal_updated(&mut self, event: Event<'_>, payload: P, out: &mut Vec<Emit<P>>) {
+        if let Body::Goal { status: Some(s), .. } = &event.body {
+            self.goal_status = Some(*s);
         }
-        self.acc.observe(m::THREAD_GOAL_UPDATED, params);
+        let emit = self.relabel(event.turn_id, payload);
+        self.acc.observe(event.body, false);
         if self.logical_id.is_some() {
-            out.push(self.relabel(m::THREAD_GOAL_UPDATED, params, payload));
+            out.push(emit);
             self.finish_if_settled(out);
         }
     }
@@ -183,51 +189,24 @@ impl<P> GoalEngine<P> {
         if self.done || !self.between_turns {
             return;
         }
-        let interrupted = self
-            .last_completed
-            .as_ref()
-            .and_then(|p| p.get("turn"))
-            .and_then(|t| t.get("status"))
-            .and_then(Value::as_str)
-            == Some("interrupted");
+        let interrupted = self.last_completed.as_ref().and_then(|t| t.status) == Some(TurnStatus::Interrupted);
         if !interrupted && self.goal_active() {
             return;
         }
         self.done = true;
         self.held.clear();
-        let result = self.result();
-        let mut params = self
-            .last_completed
-            .take()
-            .unwrap_or_else(|| json!({"threadId": self.thread_id}));
-        params["turn"] = json!({
-            "id": result.id,
-            "items": [],
-            "itemsView": "notLoaded",
-            "status": result.status,
-            "error": result.error,
-            "startedAt": result.started_at,
-            "completedAt": result.completed_at,
-            "durationMs": result.duration_ms,
-        });
-        out.push(Emit::Rewritten {
-            method: m::TURN_COMPLETED.to_owned(),
-            params,
-        });
+        let id = self.logical_id.as_deref().unwrap_or_default();
+        let completion = self.acc.completion(id, &self.thread_id, self.interrupt_requested);
+        out.push(Emit::Completed(Box::new(completion)));
     }
 
-    fn relabel(&self, method: &str, params: &Value, payload: P) -> Emit<P> {
-        let logical = self.logical_id.as_deref().unwrap_or_default();
-        match params.get("turnId") {
-            Some(Value::String(t)) if t == logical => Emit::Original(payload),
-            _ => {
-                let mut params = params.clone();
-                params["turnId"] = Value::String(logical.to_owned());
-                Emit::Rewritten {
-                    method: method.to_owned(),
-                    params,
-                }
-            }
+    /// A notification of the run as it goes on: as it is when it already names the logical turn,
+    /// else relabelled to it.
+    fn relabel(&self, turn: Option<&str>, payload: P) -> Emit<P> {
+        if turn.is_some() && turn == self.logical_id.as_deref() {
+            Emit::Pass(payload)
+        } else {
+            Emit::Relabel(payload)
         }
     }
 

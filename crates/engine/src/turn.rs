@@ -1,20 +1,20 @@
 use crate::accumulator::Accumulator;
+use crate::event::{Body, Event};
 use crate::result::TurnResult;
 use crate::Emit;
-use codex_sdk_protocol::{server_notification as m, thread_id_of, turn_id_of};
-use serde_json::Value;
+use codex_sdk_protocol::server_notification as m;
 
 /// Follows one plain turn of one thread: fed every notification of that thread, it passes on those
 /// of its turn (from `turn/started` to `turn/completed`) and aggregates them.
 ///
 /// The turn id may be unknown at first: `turn/started` can arrive before the `turn/start`
-/// response. Until then, notifications that carry a turn id are held back, and replayed once the
+/// response. Until then, notifications that carry a turn id are held back, and released once the
 /// id is known (from the response, or from the first `turn/started`).
 #[derive(Debug)]
 pub struct TurnAggregator<P> {
     thread_id: String,
     turn_id: Option<String>,
-    held: Vec<(String, Value, P)>,
+    held: Vec<(String, bool, Body, P)>,
     acc: Accumulator,
     interrupt_requested: bool,
     done: bool,
@@ -45,16 +45,16 @@ impl<P> TurnAggregator<P> {
     }
 
     /// Fixes the turn id (from the `turn/start` response) and releases what was held for it.
-    pub fn set_turn_id(&mut self, id: &str) -> Vec<Emit<P>> {
+    pub fn set_turn_id(&mut self, id: &str, out: &mut Vec<Emit<P>>) {
         if self.turn_id.is_some() {
-            return Vec::new();
+            return;
         }
         self.turn_id = Some(id.to_owned());
-        let mut out = Vec::new();
-        for (method, params, payload) in std::mem::take(&mut self.held) {
-            self.accept(&method, &params, payload, &mut out);
+        for (turn, completed, body, payload) in std::mem::take(&mut self.held) {
+            if turn == id {
+                self.accept(completed, body, payload, out);
+            }
         }
-        out
     }
 
     /// Whether the caller asked for an interrupt (and the server took it): the turn then counts as
@@ -63,43 +63,36 @@ impl<P> TurnAggregator<P> {
         self.interrupt_requested = requested;
     }
 
-    /// Takes a notification whose params the aggregator does not read (see
-    /// [`reads_params`](crate::reads_params)), known only by its ids: the cheap path for deltas.
-    /// Returns the payload when it belongs to this turn's stream.
-    pub fn pass(&mut self, thread_id: Option<&str>, turn_id: Option<&str>, payload: P) -> Option<P> {
-        let ours = !self.done
-            && thread_id.is_none_or(|t| t == self.thread_id)
-            && turn_id.is_some()
-            && turn_id == self.turn_id.as_deref();
-        ours.then_some(payload)
-    }
-
-    /// Takes the next notification of the thread, in arrival order.
-    pub fn push(&mut self, method: &str, params: &Value, payload: P) -> Vec<Emit<P>> {
-        let mut out = Vec::new();
-        if self.done || thread_id_of(params).is_some_and(|t| t != self.thread_id) {
-            return out;
+    /// Takes the next notification of the thread, in arrival order. Returns whether the engine
+    /// kept the payload (held until the turn id is known).
+    pub fn push(&mut self, event: Event<'_>, payload: P, out: &mut Vec<Emit<P>>) -> bool {
+        if self.done || event.thread_id.is_some_and(|t| t != self.thread_id) {
+            return false;
         }
-        let Some(turn) = turn_id_of(params) else { return out };
+        let Some(turn) = event.turn_id else { return false };
+        let completed = event.method == m::TURN_COMPLETED;
         match &self.turn_id {
-            Some(_) => self.accept(method, params, payload, &mut out),
-            None if method == m::TURN_STARTED => {
-                let turn = turn.to_owned();
-                out = self.set_turn_id(&turn);
-                self.accept(method, params, payload, &mut out);
+            Some(id) if id == turn => self.accept(completed, event.body, payload, out),
+            Some(_) => {}
+            None if event.method == m::TURN_STARTED => {
+                self.set_turn_id(turn, out);
+                self.accept(completed, event.body, payload, out);
             }
-            None => self.held.push((method.to_owned(), params.clone(), payload)),
+            None => {
+                self.held.push((turn.to_owned(), completed, event.body, payload));
+                return true;
+            }
         }
-        out
+        false
     }
 
-    fn accept(&mut self, method: &str, params: &Value, payload: P, out: &mut Vec<Emit<P>>) {
-        if self.done || turn_id_of(params) != self.turn_id.as_deref() {
+    fn accept(&mut self, completed: bool, body: Body, payload: P, out: &mut Vec<Emit<P>>) {
+        if self.done {
             return;
         }
-        self.acc.observe(method, params);
-        out.push(Emit::Original(payload));
-        if method == m::TURN_COMPLETED {
+        self.acc.observe(body, completed);
+        out.push(Emit::Pass(payload));
+        if completed {
             self.done = true;
             self.held.clear();
         }
@@ -116,7 +109,8 @@ impl<P> TurnAggregator<P> {
 mod tests {
     use super::*;
     use crate::TurnResultStatus;
-    use serde_json::json;
+    use codex_sdk_protocol::Headline;
+    use serde_json::{json, Value};
 
     fn n(method: &str, params: Value) -> (String, Value) {
         (method.to_owned(), params)
@@ -184,17 +178,25 @@ mod tests {
         ]
     }
 
+    /// Feeds `events[i]` as a line through its headline, as the client does.
+    fn feed(agg: &mut TurnAggregator<usize>, events: &[(String, Value)], i: usize, out: &mut Vec<Emit<usize>>) -> bool {
+        let (method, params) = &events[i];
+        let line = json!({"method": method, "params": params}).to_string();
+        let head = Headline::peek(&line).unwrap();
+        agg.push(Event::from_headline(&head).unwrap(), i, out)
+    }
+
     fn run(agg: &mut TurnAggregator<usize>, events: &[(String, Value)]) -> Vec<usize> {
-        let mut seen = Vec::new();
-        for (i, (method, params)) in events.iter().enumerate() {
-            for e in agg.push(method, params, i) {
-                match e {
-                    Emit::Original(p) => seen.push(p),
-                    Emit::Rewritten { .. } => panic!("plain turns pass notifications on as they are"),
-                }
-            }
+        let mut out = Vec::new();
+        for i in 0..events.len() {
+            feed(agg, events, i, &mut out);
         }
-        seen
+        out.into_iter()
+            .map(|e| match e {
+                Emit::Pass(p) => p,
+                other => panic!("plain turns pass notifications on as they are, got {other:?}"),
+            })
+            .collect()
     }
 
     #[test]
@@ -221,10 +223,11 @@ mod tests {
         let events = plain_turn();
         let mut agg = TurnAggregator::new("th", None);
         // Deliver the item before turn/started, as if the response and the stream raced.
-        let early = agg.push(&events[2].0, &events[2].1, 2);
-        assert!(early.is_empty());
-        let released = agg.set_turn_id("t1");
-        assert_eq!(released, vec![Emit::Original(2)]);
+        let mut out = Vec::new();
+        assert!(feed(&mut agg, &events, 2, &mut out), "held");
+        assert!(out.is_empty());
+        agg.set_turn_id("t1", &mut out);
+        assert_eq!(out, vec![Emit::Pass(2)]);
         assert_eq!(agg.result().items.len(), 1);
     }
 
@@ -234,64 +237,48 @@ mod tests {
         let seen = run(&mut agg, &plain_turn());
         assert_eq!(seen, vec![1, 2, 3, 4, 5, 6, 7, 10]);
         assert_eq!(agg.turn_id(), Some("t1"));
-        assert!(agg.set_turn_id("t1").is_empty());
-    }
-
-    #[test]
-    fn pass_forwards_only_this_turns_notifications() {
-        let mut agg = TurnAggregator::new("th", Some("t1".into()));
-        assert_eq!(agg.pass(Some("th"), Some("t1"), 1), Some(1));
-        assert_eq!(agg.pass(Some("th"), Some("t2"), 2), None);
-        assert_eq!(agg.pass(Some("other"), Some("t1"), 3), None);
-        assert_eq!(agg.pass(Some("th"), None, 4), None);
-        agg.push(
-            "turn/completed",
-            &json!({"threadId": "th", "turn": turn("t1", "completed")}),
-            5,
-        );
-        assert_eq!(agg.pass(Some("th"), Some("t1"), 6), None, "nothing after the end");
-        let mut unknown = TurnAggregator::new("th", None);
-        assert_eq!(
-            unknown.pass(Some("th"), Some("t1"), 7),
-            None,
-            "before the id is known, deltas need push() to be held"
-        );
+        let mut out = Vec::new();
+        agg.set_turn_id("t1", &mut out);
+        assert!(out.is_empty());
     }
 
     #[test]
     fn failure_and_interrupt_set_the_status() {
-        let mut agg = TurnAggregator::<()>::new("th", Some("t1".into()));
-        let mut failed = turn("t1", "failed");
-        failed["error"] = json!({"message": "boom", "codexErrorInfo": null});
-        agg.push("turn/completed", &json!({"threadId": "th", "turn": failed}), ());
+        let failed = {
+            let mut t = turn("t1", "failed");
+            t["error"] = json!({"message": "boom", "codexErrorInfo": null});
+            t
+        };
+        let events = vec![n("turn/completed", json!({"threadId": "th", "turn": failed}))];
+        let mut agg = TurnAggregator::<usize>::new("th", Some("t1".into()));
+        run(&mut agg, &events);
         let r = agg.result();
         assert_eq!(r.status, TurnResultStatus::Failed);
         assert_eq!(r.error.unwrap().message, "boom");
 
-        let mut agg = TurnAggregator::<()>::new("th", Some("t1".into()));
-        agg.set_interrupt_requested(true);
-        agg.push(
+        let events = vec![n(
             "turn/completed",
-            &json!({"threadId": "th", "turn": turn("t1", "completed")}),
-            (),
-        );
+            json!({"threadId": "th", "turn": turn("t1", "completed")}),
+        )];
+        let mut agg = TurnAggregator::<usize>::new("th", Some("t1".into()));
+        agg.set_interrupt_requested(true);
+        run(&mut agg, &events);
         assert_eq!(agg.result().status, TurnResultStatus::Interrupted);
     }
 
     #[test]
     fn final_response_prefers_final_answer_phase() {
-        let mut agg = TurnAggregator::<()>::new("th", Some("t".into()));
-        for (text, phase) in [
-            ("fa", json!("final_answer")),
-            ("none", Value::Null),
-            ("c", json!("commentary")),
-        ] {
-            agg.push(
-                "item/completed",
-                &json!({"threadId": "th", "turnId": "t", "item": {"type": "agentMessage", "text": text, "phase": phase}}),
-                (),
-            );
-        }
+        let events: Vec<_> = [("fa", json!("final_answer")), ("none", Value::Null), ("c", json!("commentary"))]
+            .into_iter()
+            .map(|(text, phase)| {
+                n(
+                    "item/completed",
+                    json!({"threadId": "th", "turnId": "t", "item": {"type": "agentMessage", "text": text, "phase": phase}}),
+                )
+            })
+            .collect();
+        let mut agg = TurnAggregator::<usize>::new("th", Some("t".into()));
+        run(&mut agg, &events);
         assert_eq!(agg.result().final_response.as_deref(), Some("fa"));
     }
 }

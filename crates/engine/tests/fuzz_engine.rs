@@ -2,11 +2,11 @@
 //! changes nothing; reordered or cut-short transcripts never panic and never break the contract
 //! of one logical turn.
 
-use codex_sdk_engine::{Emit, GoalEngine, TurnAggregator};
+use codex_sdk_engine::Aggregator;
 mod common;
 
 use codex_sdk_protocol::turn_id_of;
-use common::{load, thread_of};
+use common::{feed, load, push, thread_of};
 use proptest::prelude::*;
 use serde_json::Value;
 
@@ -22,16 +22,8 @@ const GOAL_FIXTURES: &[&str] = &[
 
 /// Runs the goal engine; returns the logical stream and whether it finished.
 fn run(thread: &str, events: &[(String, Value)]) -> (Vec<(String, Value)>, bool, String) {
-    let mut engine = GoalEngine::new(thread);
-    let mut out = Vec::new();
-    for (i, (m, p)) in events.iter().enumerate() {
-        for e in engine.push(m, p, i) {
-            out.push(match e {
-                Emit::Original(i) => events[i].clone(),
-                Emit::Rewritten { method, params } => (method, params),
-            });
-        }
-    }
+    let mut engine = Aggregator::goal(thread);
+    let out = feed(&mut engine, events);
     let id = engine.logical_turn_id().unwrap_or_default().to_owned();
     (out, engine.is_done(), id)
 }
@@ -128,10 +120,10 @@ proptest! {
             s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
             events.swap(i, (s >> 33) as usize % (i + 1));
         }
-        let mut agg = TurnAggregator::new(thread_of(&events), None);
+        let mut agg = Aggregator::turn(&thread_of(&events), None);
         let mut completions = 0;
-        for (i, (m, p)) in events.iter().enumerate() {
-            completions += agg.push(m, p, i).iter().filter(|e| matches!(e, Emit::Original(j) if events[*j].0 == "turn/completed")).count();
+        for i in 0..events.len() {
+            completions += push(&mut agg, &events, i).iter().filter(|(m, _)| m == "turn/completed").count();
         }
         prop_assert!(completions <= 1);
         prop_assert_eq!(completions == 1, agg.is_done());

@@ -1,26 +1,21 @@
 //! Replays transcripts recorded from the real pinned app-server (scripts/record-transcripts.mjs)
 //! through the engines, and checks the logical turn each one must produce.
 
-use codex_sdk_engine::{Emit, GoalEngine, TurnAggregator, TurnResult, TurnResultStatus};
+use codex_sdk_engine::{Aggregator, TurnResult, TurnResultStatus};
 mod common;
 
 use codex_sdk_protocol::{turn_id_of, ThreadGoalStatus};
-use common::{load, thread_of};
+use common::{feed, load, push, thread_of};
 use serde_json::Value;
 
 /// The logical stream (method, params) and the result of running a transcript through the goal engine.
-fn run_goal(events: &[(String, Value)]) -> (Vec<(String, Value)>, TurnResult, GoalEngine<usize>) {
-    let mut engine = GoalEngine::new(thread_of(events));
-    let mut out = Vec::new();
-    for (i, (method, params)) in events.iter().enumerate() {
-        for e in engine.push(method, params, i) {
-            out.push(match e {
-                Emit::Original(i) => events[i].clone(),
-                Emit::Rewritten { method, params } => (method, params),
-            });
-        }
-    }
-    let result = engine.result();
+fn run_goal(events: &[(String, Value)]) -> (Vec<(String, Value)>, TurnResult, Aggregator<usize>) {
+    let mut engine = Aggregator::goal(&thread_of(events));
+    let out = feed(&mut engine, events);
+    let result = engine.result().unwrap_or_else(|| match &engine {
+        Aggregator::Goal(e) => e.result(),
+        Aggregator::Turn(e) => e.result(),
+    });
     (out, result, engine)
 }
 
@@ -137,15 +132,15 @@ fn an_interrupted_continuation_ends_the_run_interrupted() {
 #[test]
 fn an_interrupt_asked_for_marks_the_run_interrupted() {
     let events = load("goal-paused-mid-run");
-    let mut engine = GoalEngine::new(thread_of(&events));
-    for (i, (m, p)) in events.iter().enumerate() {
+    let mut engine = Aggregator::goal(&thread_of(&events));
+    for (i, (m, _)) in events.iter().enumerate() {
         if m == "turn/started" {
             engine.set_interrupt_requested(true);
         }
-        engine.push(m, p, i);
+        push(&mut engine, &events, i);
     }
     assert!(engine.is_done());
-    assert_eq!(engine.result().status, TurnResultStatus::Interrupted);
+    assert_eq!(engine.result().unwrap().status, TurnResultStatus::Interrupted);
 }
 
 #[test]
@@ -158,19 +153,15 @@ fn a_status_arriving_after_the_completion_still_ends_the_run() {
         .unwrap();
     let update = events.remove(at);
     events.push(update);
-    let mut engine = GoalEngine::new(thread_of(&events));
+    let mut engine = Aggregator::goal(&thread_of(&events));
     let mut ended_at = None;
-    for (i, (m, p)) in events.iter().enumerate() {
-        let out = engine.push(m, p, i);
-        if out
-            .iter()
-            .any(|e| matches!(e, Emit::Rewritten { method, .. } if method == "turn/completed"))
-        {
+    for i in 0..events.len() {
+        if push(&mut engine, &events, i).iter().any(|(m, _)| m == "turn/completed") {
             ended_at = Some(i);
         }
     }
     assert_eq!(ended_at, Some(events.len() - 1), "the run ends when the status arrives");
-    assert_eq!(engine.result().status, TurnResultStatus::Failed);
+    assert_eq!(engine.result().unwrap().status, TurnResultStatus::Failed);
 }
 
 #[test]
@@ -196,9 +187,9 @@ fn events_racing_ahead_of_their_turn_started_are_held_and_relabelled() {
 #[test]
 fn other_threads_are_ignored() {
     let events = load("goal-complete-after-continuation");
-    let mut engine = GoalEngine::new("some-other-thread");
-    for (i, (m, p)) in events.iter().enumerate() {
-        assert!(engine.push(m, p, i).is_empty());
+    let mut engine = Aggregator::goal("some-other-thread");
+    for i in 0..events.len() {
+        assert!(push(&mut engine, &events, i).is_empty());
     }
     assert!(!engine.is_done());
 }
@@ -206,13 +197,10 @@ fn other_threads_are_ignored() {
 #[test]
 fn a_recorded_plain_turn_aggregates() {
     let events = load("plain-turn");
-    let mut agg = TurnAggregator::new(thread_of(&events), None);
-    let mut emitted = 0;
-    for (i, (m, p)) in events.iter().enumerate() {
-        emitted += agg.push(m, p, i).len();
-    }
+    let mut agg = Aggregator::turn(&thread_of(&events), None);
+    let emitted = feed(&mut agg, &events).len();
     assert!(agg.is_done());
-    let r = agg.result();
+    let r = agg.result().unwrap();
     assert_eq!(r.status, TurnResultStatus::Completed);
     assert_eq!(r.final_response.as_deref(), Some("Plain answer."));
     assert_eq!(usage_total(&r), 15);

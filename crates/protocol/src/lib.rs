@@ -10,7 +10,9 @@ mod headline;
 mod params;
 
 pub use envelope::{DecodeError, Message, RequestId, RpcError};
-pub use framing::{encode_error_response, encode_notification, encode_request, encode_response, JsonlReader};
+pub use framing::{
+    encode_error_response, encode_notification, encode_request, encode_response, JsonlReader, LineSplitter,
+};
 pub use generated::*;
-pub use headline::Headline;
+pub use headline::{relabel_line, Headline};
 pub use params::{active_turn_id_from_error, goal_objective, thread_id_of, turn_id_of, GOAL_OBJECTIVE_MAX_CHARS};

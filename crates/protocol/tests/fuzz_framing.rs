@@ -1,5 +1,6 @@
 //! Property tests of the framing: however the bytes are split, the same messages come out; no
-//! input, however broken, makes decoding panic.
+//! input, however broken, makes decoding panic. `JsonlReader` runs on `LineSplitter`, the splitter
+//! the native client's reader runs on, so these exercise what ships.
 
 use codex_sdk_protocol::{JsonlReader, Message, RequestId, RpcError};
 use proptest::prelude::*;

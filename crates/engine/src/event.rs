@@ -1,0 +1,123 @@
+//! What the engines read of one notification: its method, thread and turn ids, and, for the few
+//! methods whose params they aggregate, those params parsed. Everything else of a notification is
+//! the caller's payload, passed on untouched or relabelled by the caller.
+
+use codex_sdk_protocol::{
+    server_notification as m, Headline, ThreadGoal, ThreadGoalStatus, TokenUsageBreakdown, TurnError, TurnStatus,
+};
+use serde::Deserialize;
+use serde_json::Value;
+
+/// One notification as the engines see it.
+#[derive(Debug)]
+pub struct Event<'a> {
+    pub method: &'a str,
+    pub thread_id: Option<&'a str>,
+    pub turn_id: Option<&'a str>,
+    pub body: Body,
+}
+
+/// The params an engine reads, for the methods it reads them of.
+#[derive(Debug, Default)]
+pub enum Body {
+    /// A method whose params no engine reads (deltas, item starts, status changes, ...).
+    #[default]
+    None,
+    /// `turn/started`, `turn/completed`: the turn's header (its items are not read).
+    Turn(TurnHeader),
+    /// `item/completed`: the item, owned, for the result.
+    Item(Value),
+    /// `thread/tokenUsage/updated`: that model response's usage (`tokenUsage.last`).
+    Usage(Option<TokenUsageBreakdown>),
+    /// `thread/goal/updated`: the goal's status, and the whole snapshot when it reads as one.
+    Goal {
+        status: Option<ThreadGoalStatus>,
+        goal: Option<ThreadGoal>,
+    },
+}
+
+/// `turn` of `turn/started` and `turn/completed`, read without its items.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TurnHeader {
+    #[serde(default)]
+    pub id: String,
+    #[serde(default)]
+    pub status: Option<TurnStatus>,
+    #[serde(default)]
+    pub error: Option<TurnError>,
+    #[serde(default)]
+    pub started_at: Option<i64>,
+    #[serde(default)]
+    pub completed_at: Option<i64>,
+    #[serde(default)]
+    pub duration_ms: Option<i64>,
+}
+
+#[derive(Deserialize)]
+struct StatusOnly {
+    #[serde(default)]
+    status: Option<ThreadGoalStatus>,
+}
+
+#[derive(Deserialize)]
+struct UsageLast {
+    #[serde(default)]
+    last: Option<TokenUsageBreakdown>,
+}
+
+/// Whether an engine reads more of this method's params than its thread and turn ids. A caller
+/// can route every other notification on its ids alone, without parsing its params.
+pub fn reads_params(method: &str) -> bool {
+    matches!(
+        method,
+        m::TURN_STARTED
+            | m::TURN_COMPLETED
+            | m::ITEM_COMPLETED
+            | m::THREAD_TOKEN_USAGE_UPDATED
+            | m::THREAD_GOAL_UPDATED
+    )
+}
+
+impl<'a> Event<'a> {
+    /// The event of a notification line's headline; `None` for requests and responses. The params
+    /// an engine reads are parsed here, from the borrowed text the headline kept; a malformed
+    /// part reads as absent (the engines tolerate a notification they cannot use).
+    pub fn from_headline(head: &'a Headline<'a>) -> Option<Event<'a>> {
+        if !head.is_notification() {
+            return None;
+        }
+        let method = head.method()?;
+        let body = match method {
+            m::TURN_STARTED | m::TURN_COMPLETED => {
+                head.turn().and_then(|t| serde_json::from_str(t).ok()).map(Body::Turn)
+            }
+            m::ITEM_COMPLETED => head.item().and_then(|i| serde_json::from_str(i).ok()).map(Body::Item),
+            m::THREAD_TOKEN_USAGE_UPDATED => head
+                .token_usage()
+                .and_then(|u| serde_json::from_str::<UsageLast>(u).ok())
+                .map(|u| Body::Usage(u.last)),
+            m::THREAD_GOAL_UPDATED => head.goal().map(|g| Body::Goal {
+                status: serde_json::from_str::<StatusOnly>(g).ok().and_then(|s| s.status),
+                goal: serde_json::from_str(g).ok(),
+            }),
+            _ => None,
+        };
+        Some(Event {
+            method,
+            thread_id: head.thread_id(),
+            turn_id: head.turn_id(),
+            body: body.unwrap_or_default(),
+        })
+    }
+
+    /// The event of a notification whose params no engine reads, from its ids alone.
+    pub fn ids(method: &'a str, thread_id: Option<&'a str>, turn_id: Option<&'a str>) -> Event<'a> {
+        Event {
+            method,
+            thread_id,
+            turn_id,
+            body: Body::None,
+        }
+    }
+}
