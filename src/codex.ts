@@ -74,6 +74,7 @@ export class Codex implements AsyncDisposable {
         startupTimeoutMs: check.timeout(o.startupTimeoutMs, "startupTimeoutMs", what),
         requestTimeoutMs: check.timeout(o.requestTimeoutMs, "requestTimeoutMs", what),
         serverRequestTimeoutMs: check.timeout(o.serverRequestTimeoutMs, "serverRequestTimeoutMs", what),
+        mergeDeltasAfter: o.mergeDeltasAfter === Infinity ? Infinity : check.positiveInteger(o.mergeDeltasAfter, "mergeDeltasAfter", what),
       }),
     );
     return new Codex(client, onServerRequest);
@@ -294,6 +295,7 @@ const START_OPTIONS = [
   "requestTimeoutMs",
   "serverRequestTimeoutMs",
   "onServerRequest",
+  "mergeDeltasAfter",
 ] as const;
 
 function requireId(id: unknown, what: string): string {

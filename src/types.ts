@@ -47,6 +47,11 @@ export interface CodexOptions {
   onServerRequest?: (request: ServerRequest, context: { signal: AbortSignal }) => unknown | Promise<unknown>;
   /** How long `onServerRequest` may take before the default answer is sent; default 600 000. */
   serverRequestTimeoutMs?: number;
+  /** How many notifications may wait for a consumer slower than the app-server before consecutive
+   * `item/agentMessage/delta`s of one item merge into one (their texts concatenated, nothing lost);
+   * default 8 192. `Infinity` never merges: every notification is delivered as sent (recorders,
+   * measurements), and memory then grows with the backlog. */
+  mergeDeltasAfter?: number;
 }
 
 export interface Metadata {

@@ -178,6 +178,32 @@ test("a consumer slower than the app-server gets every delta's text, in bounded 
   }
 });
 
+test("mergeDeltasAfter: Infinity delivers every notification as sent; a small limit merges sooner, losing nothing", T, async () => {
+  const deltas = 20_000;
+  let expected = "";
+  for (let i = 0; i < deltas; i++) expected += `token ${i} `;
+  const received = async (mergeDeltasAfter) => {
+    const codex = await Codex.start({ codexPath: path.join(here, "../bench/flood-server.mjs"), env: { FLOOD_DELTAS: String(deltas) }, mergeDeltasAfter });
+    try {
+      const turn = await (await codex.startThread()).turn("flood");
+      const events = turn[Symbol.asyncIterator]();
+      const first = await events.next();
+      await turn.result(); // the whole flood waits for a consumer that has not read it
+      const all = [first.value];
+      for (let e = await events.next(); !e.done; e = await events.next()) all.push(e.value);
+      const got = all.filter((n) => n.method === "item/agentMessage/delta");
+      assert.equal(got.map((n) => n.params.delta).join(""), expected, "no text lost, order kept");
+      return got.length;
+    } finally {
+      await codex.close();
+    }
+  };
+  assert.equal(await received(Infinity), deltas, "every delta as sent");
+  const merged = await received(100);
+  assert.ok(merged >= 100 && merged < 1000, `merged past 100 waiting (${merged} notifications)`);
+  await assert.rejects(Codex.start({ codexPath: path.join(here, "../bench/flood-server.mjs"), mergeDeltasAfter: 0 }), { code: "ERR_INVALID_ARGUMENT", name: "RangeError" });
+});
+
 // ---- server requests ----
 
 test("without a handler: approvals are declined, anything else gets a JSON-RPC error", T, () =>

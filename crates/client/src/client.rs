@@ -1,5 +1,6 @@
-//! The connection: spawns the app-server, runs its reader, writer and supervisor tasks, and routes
-//! what comes back to pending requests, running turns, subscribers and the server-request handler.
+//! The client: spawns the app-server and its I/O tasks (stdio.rs, reader.rs), sends requests and
+//! waits for their answers, keeps the table of running turns and goals (routes) and subscribers,
+//! and settles everything when the connection ends.
 
 use crate::error::{code, ClientError};
 use crate::options::ClientOptions;
@@ -7,19 +8,19 @@ use crate::pending::Pending;
 use crate::process::{self, Exit, KillSignal};
 use crate::retry;
 use crate::route::Route;
-use crate::server_request::{default_answer, ServerRequest, ServerRequestEvent};
+use crate::server_request::ServerRequestHandler;
 use crate::stderr_tail::StderrTail;
 use crate::stream::{self, EventStream};
+use crate::{reader, stdio};
 use codex_sdk_protocol::{
-    encode_error_response, encode_notification, encode_request, encode_response, thread_id_of, turn_id_of, Headline,
-    Message, RequestId, RpcError,
+    encode_error_response, encode_notification, encode_request, encode_response, RequestId, RpcError,
 };
 use serde::Serialize;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::io::BufReader;
 use tokio::sync::{mpsc, watch};
 
 /// What the `initialize` response told us about the server.
@@ -32,8 +33,6 @@ pub struct Metadata {
     pub platform_os: String,
     pub server_version: Option<String>,
 }
-
-pub type ServerRequestHandler = Arc<dyn Fn(ServerRequestEvent) + Send + Sync>;
 
 /// A connection to one app-server process. Cheap to clone; all clones share the process.
 #[derive(Clone)]
@@ -50,17 +49,17 @@ pub(crate) struct Inner {
     kill: mpsc::UnboundedSender<KillSignal>,
     exit: watch::Receiver<Option<Exit>>,
     metadata: Mutex<Option<Metadata>>,
-    handler: Mutex<Option<ServerRequestHandler>>,
+    pub(crate) handler: Mutex<Option<ServerRequestHandler>>,
 }
 
 #[derive(Default)]
-struct State {
-    pending: Pending,
+pub(crate) struct State {
+    pub(crate) pending: Pending,
     /// One running turn (or goal) per thread, keyed by thread id.
-    routes: HashMap<String, Arc<Route>>,
-    subscribers: Vec<stream::Sender>,
+    pub(crate) routes: HashMap<String, Arc<Route>>,
+    pub(crate) subscribers: Vec<stream::Sender>,
     /// Server requests handed to the embedder and not answered yet.
-    server_requests: HashMap<RequestId, String>,
+    pub(crate) server_requests: HashMap<RequestId, String>,
     /// Set once: why the connection is gone.
     closed: Option<ClientError>,
     closing: bool,
@@ -88,9 +87,10 @@ impl Client {
             handler: Mutex::new(None),
         });
         tokio::spawn(stderr.collect(spawned.stderr));
-        tokio::spawn(write_lines(spawned.stdin, writer_rx));
-        let reader = tokio::spawn(read_lines(Arc::downgrade(&inner), spawned.stdout));
-        tokio::spawn(supervise(
+        tokio::spawn(stdio::write_lines(spawned.stdin, writer_rx));
+        let stdout = BufReader::with_capacity(64 * 1024, spawned.stdout);
+        let reader = tokio::spawn(reader::read_lines(Arc::downgrade(&inner), stdout));
+        tokio::spawn(stdio::supervise(
             Arc::downgrade(&inner),
             spawned.child,
             spawned.tree,
@@ -222,7 +222,7 @@ impl Client {
 
     /// Every notification from now on, as raw lines.
     pub fn subscribe(&self) -> EventStream {
-        let (tx, stream) = stream::channel();
+        let (tx, stream) = stream::channel(self.inner.options.merge_deltas_after);
         let mut st = self.inner.state();
         match &st.closed {
             Some(e) => {
@@ -231,33 +231,6 @@ impl Client {
             None => st.subscribers.push(tx),
         }
         stream
-    }
-
-    /// Installs the handler for server requests. It must lead to [`respond`](Self::respond) for each
-    /// request; one left unanswered for `serverRequestTimeoutMs` gets the default answer.
-    pub fn set_server_request_handler(&self, handler: Option<ServerRequestHandler>) {
-        *lock(&self.inner.handler) = handler;
-    }
-
-    /// Answers a server request with the embedder's JSON text. An answer that is not valid JSON
-    /// (a lone surrogate, say) is replaced by a JSON-RPC error saying so: the server is never left
-    /// waiting for an answer that cannot be sent.
-    pub fn respond_json(&self, id: &RequestId, result: &str) -> Result<bool, ClientError> {
-        let answer = serde_json::from_str(result).map_err(|e| RpcError {
-            code: -32603,
-            message: format!("the client's answer could not be sent: it is not valid JSON ({e})"),
-            data: None,
-        });
-        self.respond(id, answer)
-    }
-
-    /// Answers a server request. Returns false when it was already answered (or never asked).
-    pub fn respond(&self, id: &RequestId, answer: Result<Value, RpcError>) -> Result<bool, ClientError> {
-        if self.inner.state().server_requests.remove(id).is_none() {
-            return Ok(false);
-        }
-        self.inner.answer(id, answer)?;
-        Ok(true)
     }
 
     /// Ends the app-server: close its stdin, wait, then TERM, then KILL, and reap it. Everything
@@ -324,7 +297,7 @@ impl Client {
 }
 
 impl Inner {
-    fn state(&self) -> MutexGuard<'_, State> {
+    pub(crate) fn state(&self) -> MutexGuard<'_, State> {
         lock(&self.state)
     }
 
@@ -340,7 +313,7 @@ impl Inner {
         }
     }
 
-    fn answer(&self, id: &RequestId, answer: Result<Value, RpcError>) -> Result<(), ClientError> {
+    pub(crate) fn answer(&self, id: &RequestId, answer: Result<Value, RpcError>) -> Result<(), ClientError> {
         self.write(match answer {
             Ok(v) => encode_response(id, v),
             Err(e) => encode_error_response(id, e),
@@ -353,12 +326,13 @@ impl Inner {
         if let Some(e) = &st.closed {
             return e.clone();
         }
-        let closing = st.closing;
         drop(st);
-        self.transport_error(closing, self.exit.borrow().clone())
+        self.transport_error(self.exit.borrow().clone())
     }
 
-    fn transport_error(&self, closing: bool, exit: Option<Exit>) -> ClientError {
+    /// Why the connection ended: a close asked for, or how the process ended.
+    pub(crate) fn transport_error(&self, exit: Option<Exit>) -> ClientError {
+        let closing = self.state().closing;
         let message = match (&exit, closing) {
             (_, true) => "the client was closed".to_owned(),
             (Some(Exit { code: Some(c), .. }), _) => format!("the app-server exited with code {c}"),
@@ -378,7 +352,7 @@ impl Inner {
     }
 
     /// Settles everything with `error`, once.
-    fn shutdown(&self, error: ClientError) {
+    pub(crate) fn shutdown(&self, error: ClientError) {
         let (routes, subscribers) = {
             let mut st = self.state();
             if st.closed.is_some() {
@@ -397,217 +371,12 @@ impl Inner {
             let _ = s.send(Err(error.clone()));
         }
     }
-
-    fn on_line(self: &Arc<Self>, line: &str) {
-        if line.trim().is_empty() {
-            return;
-        }
-        // Hot path: a notification is routed on its headline; its params are parsed only when
-        // the route that takes it reads them.
-        if let Some(head) = Headline::peek(line).filter(Headline::is_notification) {
-            let method = head.method.as_deref().unwrap_or_default();
-            let raw: Arc<str> = Arc::from(line);
-            let full = || {
-                serde_json::from_str::<Value>(line)
-                    .map(|mut v| v["params"].take())
-                    .unwrap_or(Value::Null)
-            };
-            if method == "serverRequest/resolved" {
-                self.on_server_request_resolved(&full(), &raw);
-            }
-            let (thread, turn) = (head.thread_id(), head.turn_id());
-            self.broadcast(thread, turn, method, &raw, |needs_all| {
-                if needs_all {
-                    full()
-                } else {
-                    json!({"threadId": thread, "turnId": turn})
-                }
-            });
-            return;
-        }
-        let msg = match Message::decode(line) {
-            Ok(m) => m,
-            Err(e) => {
-                // Noise on stdout (a shell banner, a stray log line) is reported, never fatal.
-                let warning = json!({"method": "sdk/warning", "params": {"message": format!("ignored a line from the app-server: {e}"), "line": truncate(line, 512)}});
-                self.broadcast(None, None, "sdk/warning", &Arc::from(warning.to_string()), |_| {
-                    warning["params"].clone()
-                });
-                return;
-            }
-        };
-        match msg {
-            Message::Response { id, result } => {
-                self.state().pending.settle(&id, |_| Ok(result));
-            }
-            Message::Error { id: Some(id), error } => {
-                self.state()
-                    .pending
-                    .settle(&id, |method| Err(ClientError::rpc(method, &error)));
-            }
-            Message::Error { id: None, .. } => {}
-            // A notification the headline could not read: route it whole.
-            Message::Notification { method, params } => {
-                let params = params.unwrap_or(Value::Null);
-                let thread = thread_id_of(&params).map(str::to_owned);
-                self.broadcast(
-                    thread.as_deref(),
-                    turn_id_of(&params),
-                    &method,
-                    &Arc::from(line),
-                    |_| params.clone(),
-                );
-            }
-            Message::Request { id, method, params } => self.on_server_request(id, method, params, Arc::from(line)),
-        }
-    }
-
-    /// Hands a notification to the route of its thread and to every subscriber. `params` builds
-    /// what the route reads: all the params when asked for (`true`), else just the ids.
-    fn broadcast(
-        &self,
-        thread_id: Option<&str>,
-        turn_id: Option<&str>,
-        method: &str,
-        raw: &Arc<str>,
-        params: impl FnOnce(bool) -> Value,
-    ) {
-        let mut st = self.state();
-        if let Some(route) = thread_id.and_then(|t| st.routes.get(t)).cloned() {
-            // A delta of a plain turn goes by its ids alone (`pass` refuses goals, which relabel
-            // and so need the params); anything else is pushed with what its route reads.
-            let passed = !codex_sdk_engine::reads_params(method) && route.pass(method, thread_id, turn_id, raw);
-            if !passed && route.push(method, &params(route.needs_params(method)), raw) {
-                let t = thread_id.unwrap_or_default();
-                if st.routes.get(t).is_some_and(|r| Arc::ptr_eq(r, &route)) {
-                    st.routes.remove(t);
-                }
-            }
-        }
-        st.subscribers
-            .retain(|s| s.send_notification(method, raw.clone()).is_ok());
-    }
-
-    fn on_server_request(self: &Arc<Self>, id: RequestId, method: String, params: Option<Value>, raw: Arc<str>) {
-        let handler = lock(&self.handler).clone();
-        let Some(handler) = handler else {
-            let _ = self.answer(&id, default_answer(&method));
-            return;
-        };
-        self.state().server_requests.insert(id.clone(), method.clone());
-        let deadline = Duration::from_millis(self.options.server_request_timeout_ms);
-        let weak = Arc::downgrade(self);
-        let (tid, tmethod) = (id.clone(), method.clone());
-        tokio::spawn(async move {
-            tokio::time::sleep(deadline).await;
-            if let Some(inner) = weak.upgrade() {
-                if inner.state().server_requests.remove(&tid).is_some() {
-                    let _ = inner.answer(&tid, default_answer(&tmethod));
-                    let raw =
-                        json!({"method": "serverRequest/resolved", "params": {"requestId": tid, "reason": "timeout"}});
-                    inner.tell_handler(ServerRequestEvent::Resolved {
-                        id: tid,
-                        raw: Arc::from(raw.to_string()),
-                    });
-                }
-            }
-        });
-        handler(ServerRequestEvent::Request(ServerRequest {
-            id,
-            method,
-            params,
-            raw,
-        }));
-    }
-
-    /// The server no longer waits for this request: forget it, so no late answer is sent, and
-    /// tell the handler so it can stop.
-    fn on_server_request_resolved(&self, params: &Value, raw: &Arc<str>) {
-        let Some(id) = params
-            .get("requestId")
-            .and_then(|v| serde_json::from_value::<RequestId>(v.clone()).ok())
-        else {
-            return;
-        };
-        if self.state().server_requests.remove(&id).is_some() {
-            self.tell_handler(ServerRequestEvent::Resolved { id, raw: raw.clone() });
-        }
-    }
-
-    fn tell_handler(&self, event: ServerRequestEvent) {
-        let handler = lock(&self.handler).clone();
-        if let Some(h) = handler {
-            h(event);
-        }
-    }
-}
-
-async fn write_lines(mut stdin: tokio::process::ChildStdin, mut rx: mpsc::UnboundedReceiver<String>) {
-    while let Some(mut line) = rx.recv().await {
-        line.push('\n');
-        if stdin.write_all(line.as_bytes()).await.is_err() {
-            break;
-        }
-        // Flush only when nothing else is queued, so bursts go out in one write.
-        if rx.is_empty() && stdin.flush().await.is_err() {
-            break;
-        }
-    }
-    // Dropping stdin closes the pipe: the app-server exits when its stdin closes.
-}
-
-async fn read_lines(inner: std::sync::Weak<Inner>, stdout: tokio::process::ChildStdout) {
-    let mut reader = BufReader::with_capacity(64 * 1024, stdout);
-    let mut buf = Vec::new();
-    loop {
-        buf.clear();
-        match reader.read_until(b'\n', &mut buf).await {
-            Ok(0) | Err(_) => break,
-            Ok(_) => {}
-        }
-        let Some(inner) = inner.upgrade() else { break };
-        while buf.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
-            buf.pop();
-        }
-        inner.on_line(&String::from_utf8_lossy(&buf));
-    }
-}
-
-async fn supervise(
-    inner: std::sync::Weak<Inner>,
-    child: tokio::process::Child,
-    tree: process::ProcessTree,
-    kill: mpsc::UnboundedReceiver<KillSignal>,
-    exit_tx: watch::Sender<Option<Exit>>,
-    reader: tokio::task::JoinHandle<()>,
-) {
-    let exit = process::wait(child, tree, kill).await;
-    exit_tx.send_replace(Some(exit.clone()));
-    // Let the reader deliver what the process wrote before it died, but not forever: a grandchild
-    // could keep the pipe open.
-    let _ = tokio::time::timeout(Duration::from_millis(500), reader).await;
-    if let Some(inner) = inner.upgrade() {
-        let closing = inner.state().closing;
-        let error = inner.transport_error(closing, Some(exit));
-        inner.shutdown(error);
-    }
 }
 
 fn server_version(user_agent: &str) -> Option<String> {
     let (_, rest) = user_agent.split_once('/')?;
     let v = rest.split_whitespace().next()?;
     (!v.is_empty()).then(|| v.to_owned())
-}
-
-fn truncate(s: &str, max: usize) -> String {
-    if s.len() <= max {
-        return s.to_owned();
-    }
-    let mut end = max;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}…", &s[..end])
 }
 
 pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {

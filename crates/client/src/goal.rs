@@ -36,7 +36,7 @@ impl Client {
         let objective = goal_objective(&start.objective)
             .map_err(|e| ClientError::invalid(format!("goal: {e}")).with_method(METHOD))?
             .to_owned();
-        let (route, events, outcome) = Route::new_goal(thread_id);
+        let (route, events, outcome) = Route::new_goal(thread_id, self.inner.options.merge_deltas_after);
         self.reserve(thread_id, route.clone()).await?;
         let checked = tokio::select! {
             r = self.check_goal_thread(thread_id) => r,

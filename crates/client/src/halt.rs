@@ -55,7 +55,7 @@ impl TurnWatch {
             let Ok(Ok(Some(lines))) = batch else { return None };
             for line in lines {
                 let Some(head) = Headline::peek(&line) else { continue };
-                if head.method.as_deref() == Some(m::TURN_STARTED) && head.thread_id() == Some(&self.thread_id) {
+                if head.method() == Some(m::TURN_STARTED) && head.thread_id() == Some(&self.thread_id) {
                     if let Some(turn) = head.turn_id() {
                         self.seen.push_back(turn.to_owned());
                     }

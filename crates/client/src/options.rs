@@ -21,6 +21,8 @@ pub struct ClientOptions {
     pub request_timeout_ms: u64,
     /// How long a server request may wait for the embedder's answer before the default is sent.
     pub server_request_timeout_ms: u64,
+    /// Notifications waiting for a slow consumer before its deltas merge (`usize::MAX`: never).
+    pub merge_deltas_after: usize,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -54,6 +56,7 @@ impl Default for ClientOptions {
             startup_timeout_ms: 30_000,
             request_timeout_ms: 120_000,
             server_request_timeout_ms: 600_000,
+            merge_deltas_after: crate::stream::MERGE_DELTAS_AFTER,
         }
     }
 }

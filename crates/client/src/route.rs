@@ -1,85 +1,62 @@
 //! A route: the client's view of one run (a plain turn or a goal) on one thread. The reader task
-//! feeds it every notification of its thread; the engine decides what reaches the stream and when
-//! the run is over.
+//! feeds it every notification of its thread; the engine's one dispatcher decides what reaches the
+//! stream and when the run is over, and the route applies those decisions to the raw lines.
 
 use crate::error::ClientError;
 use crate::stream::{self, EventStream, Sender};
-use codex_sdk_engine::{Emit, GoalEngine, TurnAggregator, TurnResult};
-use codex_sdk_protocol::ThreadGoal;
-use serde_json::{json, Value};
+use codex_sdk_engine::{Aggregator, Emit, Event, Line};
+use codex_sdk_protocol::{server_notification as m, ThreadGoal};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, LazyLock, Mutex, MutexGuard};
 use std::time::Duration;
 use tokio::sync::watch;
 
-pub type Outcome = Option<Result<TurnResult, ClientError>>;
-
-enum Engine {
-    Turn(TurnAggregator<Arc<str>>),
-    Goal(GoalEngine<Arc<str>>),
-}
-
-impl Engine {
-    fn push(&mut self, method: &str, params: &Value, raw: Arc<str>) -> Vec<Emit<Arc<str>>> {
-        match self {
-            Engine::Turn(e) => e.push(method, params, raw),
-            Engine::Goal(e) => e.push(method, params, raw),
-        }
-    }
-
-    fn is_done(&self) -> bool {
-        match self {
-            Engine::Turn(e) => e.is_done(),
-            Engine::Goal(e) => e.is_done(),
-        }
-    }
-
-    fn result(&self) -> TurnResult {
-        match self {
-            Engine::Turn(e) => e.result(),
-            Engine::Goal(e) => e.result(),
-        }
-    }
-}
+pub type Outcome = Option<Result<codex_sdk_engine::TurnResult, ClientError>>;
 
 pub struct Route {
     state: Mutex<RouteState>,
-    /// The run was told to stop (interrupted, cancelled, or its start aborted): the next run on the
-    /// thread waits for it to end rather than being refused as busy.
-    stopping: AtomicBool,
     outcome: watch::Sender<Outcome>,
     /// Bumped whenever the route takes something in, so waiters can re-check its state.
     progress: watch::Sender<u64>,
+    /// The run was told to stop (interrupted, cancelled, or its start aborted): the next run on the
+    /// thread waits for it to end rather than being refused as busy.
+    stopping: AtomicBool,
+    is_goal: bool,
 }
 
 struct RouteState {
-    engine: Engine,
+    engine: Aggregator<Line>,
     /// `None` once the stream ended or nobody wants it.
     events: Option<Sender>,
+    /// The engine's decisions for the notification being taken, reused from one to the next.
+    decided: Vec<Emit<Line>>,
+}
+
+/// The payload of a notification nobody will read: one shared empty line, no copy.
+fn unread() -> Line {
+    static UNREAD: LazyLock<Arc<str>> = LazyLock::new(|| Arc::from(""));
+    Line {
+        text: UNREAD.clone(),
+        turn_id_span: None,
+    }
 }
 
 /// What a waiter sees of a route.
 pub struct View<'a>(MutexGuard<'a, RouteState>);
 
 impl View<'_> {
-    /// The logical id of a goal run, once its first turn started.
+    /// The logical id: a goal's first physical turn once it started, a plain turn's id once known.
     pub fn logical_turn_id(&self) -> Option<&str> {
-        match &self.0.engine {
-            Engine::Turn(e) => e.turn_id(),
-            Engine::Goal(e) => e.logical_turn_id(),
-        }
+        self.0.engine.logical_turn_id()
     }
 
-    /// The physical turn running now, if any.
+    /// The physical turn running now, if any: the one to steer or interrupt.
     pub fn active_turn_id(&self) -> Option<&str> {
-        match &self.0.engine {
-            Engine::Turn(e) => e.turn_id().filter(|_| !e.is_done()),
-            Engine::Goal(e) => e.current_turn_id().filter(|_| e.turn_active()),
-        }
+        self.0.engine.active_turn_id()
     }
 
     pub fn goal_active(&self) -> bool {
-        matches!(&self.0.engine, Engine::Goal(e) if e.goal_active())
+        self.0.engine.goal_active()
     }
 
     pub fn is_done(&self) -> bool {
@@ -88,13 +65,15 @@ impl View<'_> {
 }
 
 impl Route {
-    fn create(engine: Engine) -> (Arc<Route>, EventStream, watch::Receiver<Outcome>) {
-        let (tx, stream) = stream::channel();
+    fn create(engine: Aggregator<Line>, merge_after: usize) -> (Arc<Route>, EventStream, watch::Receiver<Outcome>) {
+        let (tx, stream) = stream::channel(merge_after);
         let (outcome, outcome_rx) = watch::channel(None);
         let route = Route {
+            is_goal: engine.is_goal(),
             state: Mutex::new(RouteState {
                 engine,
                 events: Some(tx),
+                decided: Vec::new(),
             }),
             outcome,
             progress: watch::channel(0).0,
@@ -103,12 +82,12 @@ impl Route {
         (Arc::new(route), stream, outcome_rx)
     }
 
-    pub fn new_turn(thread_id: &str) -> (Arc<Route>, EventStream, watch::Receiver<Outcome>) {
-        Self::create(Engine::Turn(TurnAggregator::new(thread_id, None)))
+    pub fn new_turn(thread_id: &str, merge_after: usize) -> (Arc<Route>, EventStream, watch::Receiver<Outcome>) {
+        Self::create(Aggregator::turn(thread_id, None), merge_after)
     }
 
-    pub fn new_goal(thread_id: &str) -> (Arc<Route>, EventStream, watch::Receiver<Outcome>) {
-        Self::create(Engine::Goal(GoalEngine::new(thread_id)))
+    pub fn new_goal(thread_id: &str, merge_after: usize) -> (Arc<Route>, EventStream, watch::Receiver<Outcome>) {
+        Self::create(Aggregator::goal(thread_id), merge_after)
     }
 
     fn lock(&self) -> MutexGuard<'_, RouteState> {
@@ -120,64 +99,54 @@ impl Route {
         View(self.lock())
     }
 
-    /// Takes a notification of this route's thread. Returns true when the run just ended.
-    pub fn push(&self, method: &str, params: &Value, raw: &Arc<str>) -> bool {
+    /// Takes a notification of this route's thread; `line` makes its payload, called only when
+    /// the stream is wanted (the engine's decisions about a line nobody reads are moot). Returns
+    /// true when the run just ended.
+    pub fn push(&self, event: Event<'_>, line: impl FnOnce() -> Line) -> bool {
         let mut st = self.lock();
         if st.engine.is_done() {
             return false;
         }
-        let emitted = st.engine.push(method, params, raw.clone());
-        self.deliver(&mut st, emitted, method)
-    }
-
-    /// The cheap path for a notification no engine reads the params of (a delta): a plain turn
-    /// whose id is known forwards it by its ids alone. Returns false when the caller must `push`
-    /// it with params instead (a goal, or a turn whose id is not known yet and must hold it).
-    pub fn pass(&self, method: &str, thread_id: Option<&str>, turn_id: Option<&str>, raw: &Arc<str>) -> bool {
-        let mut st = self.lock();
-        let Engine::Turn(e) = &mut st.engine else { return false };
-        if e.turn_id().is_none() {
-            return false;
-        }
-        if let (Some(line), Some(tx)) = (e.pass(thread_id, turn_id, raw.clone()), &st.events) {
-            if tx.send_notification(method, line).is_err() {
-                st.events = None;
-            }
-        }
-        true
+        let st = &mut *st;
+        let line = if st.events.is_some() { line() } else { unread() };
+        // Only these change what a waiter watches (the logical, running and goal state).
+        let waited_on = matches!(
+            event.method,
+            m::TURN_STARTED | m::TURN_COMPLETED | m::THREAD_GOAL_UPDATED | m::THREAD_GOAL_CLEARED
+        );
+        st.engine.push(event, line, &mut st.decided);
+        self.deliver(st, waited_on)
     }
 
     /// Fixes a plain turn's id from the `turn/start` response. Returns true when the run already ended.
     pub fn set_turn_id(&self, id: &str) -> bool {
         let mut st = self.lock();
-        let emitted = match &mut st.engine {
-            Engine::Turn(e) => e.set_turn_id(id),
-            Engine::Goal(_) => Vec::new(),
-        };
-        self.deliver(&mut st, emitted, "")
+        let st = &mut *st;
+        st.engine.set_turn_id(id, &mut st.decided);
+        self.deliver(st, true)
     }
 
-    /// Passes on what the engine emitted for a notification of `pushed` (its method).
-    fn deliver(&self, st: &mut RouteState, emitted: Vec<Emit<Arc<str>>>, pushed: &str) -> bool {
-        if let Some(tx) = &st.events {
-            for e in emitted {
-                let sent = match e {
-                    Emit::Original(raw) => tx.send_notification(pushed, raw),
-                    Emit::Rewritten { method, params } => {
-                        let line = Arc::from(json!({"method": method, "params": params}).to_string());
-                        tx.send_notification(&method, line)
-                    }
-                };
-                if sent.is_err() {
-                    st.events = None;
-                    break;
-                }
+    /// Passes on what the engine decided, relabelling lines to the logical turn where it said so,
+    /// and wakes waiters when `changed` (or the run ended).
+    fn deliver(&self, st: &mut RouteState, changed: bool) -> bool {
+        let logical = st.engine.logical_turn_id().unwrap_or_default();
+        for e in st.decided.drain(..) {
+            let Some(tx) = &st.events else { continue };
+            let sent = match e {
+                Emit::Pass(line) => tx.send_line(line.text),
+                Emit::Relabel(line) => tx.send_line(line.relabelled(logical)),
+                Emit::Completed(c) => tx.send_line(Arc::from(c.to_line())),
+            };
+            if sent.is_err() {
+                st.events = None;
             }
         }
-        self.progress.send_modify(|n| *n += 1);
-        if st.engine.is_done() && self.outcome.borrow().is_none() {
+        if changed || st.engine.is_done() {
+            self.progress.send_modify(|n| *n += 1);
+        }
+        if let Some(result) = st.engine.result().filter(|_| self.outcome.borrow().is_none()) {
             st.events = None;
-            self.outcome.send_replace(Some(Ok(st.engine.result())));
+            self.outcome.send_replace(Some(Ok(result)));
             return true;
         }
         false
@@ -201,10 +170,7 @@ impl Route {
     }
 
     pub fn set_interrupt_requested(&self, requested: bool) {
-        match &mut self.lock().engine {
-            Engine::Turn(e) => e.set_interrupt_requested(requested),
-            Engine::Goal(e) => e.set_interrupt_requested(requested),
-        }
+        self.lock().engine.set_interrupt_requested(requested);
     }
 
     pub fn is_done(&self) -> bool {
@@ -225,36 +191,16 @@ impl Route {
         tokio::time::timeout(limit, rx.wait_for(Option::is_some)).await.is_ok() || self.is_done()
     }
 
-    /// Whether `push` needs this method's full params: a goal relabels what it passes on, so it
-    /// needs them all; a plain turn forwards raw lines and reads only what it aggregates.
-    pub fn needs_params(&self, method: &str) -> bool {
-        self.is_goal() || codex_sdk_engine::reads_params(method)
-    }
-
     pub fn is_goal(&self) -> bool {
-        matches!(self.lock().engine, Engine::Goal(_))
-    }
-
-    /// The physical turn to steer or interrupt now (the running one, else the latest).
-    pub fn current_turn_id(&self) -> Option<String> {
-        match &self.lock().engine {
-            Engine::Turn(e) => e.turn_id().map(str::to_owned),
-            Engine::Goal(e) => e.current_turn_id().map(str::to_owned),
-        }
+        self.is_goal
     }
 
     pub fn turn_ids(&self) -> Vec<String> {
-        match &self.lock().engine {
-            Engine::Turn(e) => e.turn_id().map(|t| vec![t.to_owned()]).unwrap_or_default(),
-            Engine::Goal(e) => e.turn_ids().to_vec(),
-        }
+        self.lock().engine.turn_ids()
     }
 
     pub fn goal(&self) -> Option<ThreadGoal> {
-        match &self.lock().engine {
-            Engine::Turn(_) => None,
-            Engine::Goal(e) => e.goal().cloned(),
-        }
+        self.lock().engine.goal_snapshot().cloned()
     }
 
     /// Waits until `ready` holds of the route, up to `limit`. Returns whether it did.

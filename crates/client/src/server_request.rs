@@ -1,8 +1,14 @@
 //! Requests the app-server sends to the client (approvals, user input, ...). Every one gets an
-//! answer: the embedder's, or this default when there is no handler or it does not answer in time.
+//! answer: the embedder's, or the default when there is no handler or it does not answer in time;
+//! one the server resolves itself is forgotten, so no late answer is sent.
 
+use crate::client::{lock, Client, Inner};
+use crate::error::ClientError;
 use codex_sdk_protocol::{server_request as m, RequestId, RpcError};
+use serde::Deserialize;
 use serde_json::{json, Value};
+use std::sync::Arc;
+use std::time::Duration;
 
 /// One server-initiated request, as handed to the embedder.
 #[derive(Debug, Clone)]
@@ -22,6 +28,108 @@ pub enum ServerRequestEvent {
     /// A request that needs no answer any more: the server resolved it itself (its turn ended),
     /// or it went unanswered too long and got the default. `raw` is the line to hand on.
     Resolved { id: RequestId, raw: std::sync::Arc<str> },
+}
+
+pub type ServerRequestHandler = Arc<dyn Fn(ServerRequestEvent) + Send + Sync>;
+
+impl Client {
+    /// Installs the handler for server requests. It must lead to [`respond`](Self::respond) for each
+    /// request; one left unanswered for `serverRequestTimeoutMs` gets the default answer.
+    pub fn set_server_request_handler(&self, handler: Option<ServerRequestHandler>) {
+        *lock(&self.inner.handler) = handler;
+    }
+
+    /// Answers a server request with the embedder's JSON text. An answer that is not valid JSON
+    /// (a lone surrogate, say) is replaced by a JSON-RPC error saying so: the server is never left
+    /// waiting for an answer that cannot be sent.
+    pub fn respond_json(&self, id: &RequestId, result: &str) -> Result<bool, ClientError> {
+        let answer = serde_json::from_str(result).map_err(|e| RpcError {
+            code: -32603,
+            message: format!("the client's answer could not be sent: it is not valid JSON ({e})"),
+            data: None,
+        });
+        self.respond(id, answer)
+    }
+
+    /// Answers a server request. Returns false when it was already answered (or never asked).
+    pub fn respond(&self, id: &RequestId, answer: Result<Value, RpcError>) -> Result<bool, ClientError> {
+        if self.inner.state().server_requests.remove(id).is_none() {
+            return Ok(false);
+        }
+        self.inner.answer(id, answer)?;
+        Ok(true)
+    }
+}
+
+impl Inner {
+    pub(crate) fn on_server_request(
+        self: &Arc<Self>,
+        id: RequestId,
+        method: String,
+        params: Option<Value>,
+        raw: Arc<str>,
+    ) {
+        let handler = lock(&self.handler).clone();
+        let Some(handler) = handler else {
+            let _ = self.answer(&id, default_answer(&method));
+            return;
+        };
+        self.state().server_requests.insert(id.clone(), method.clone());
+        let deadline = Duration::from_millis(self.options.server_request_timeout_ms);
+        let weak = Arc::downgrade(self);
+        let (tid, tmethod) = (id.clone(), method.clone());
+        tokio::spawn(async move {
+            tokio::time::sleep(deadline).await;
+            if let Some(inner) = weak.upgrade() {
+                if inner.state().server_requests.remove(&tid).is_some() {
+                    let _ = inner.answer(&tid, default_answer(&tmethod));
+                    let raw =
+                        json!({"method": "serverRequest/resolved", "params": {"requestId": tid, "reason": "timeout"}});
+                    inner.tell_handler(ServerRequestEvent::Resolved {
+                        id: tid,
+                        raw: Arc::from(raw.to_string()),
+                    });
+                }
+            }
+        });
+        handler(ServerRequestEvent::Request(ServerRequest {
+            id,
+            method,
+            params,
+            raw,
+        }));
+    }
+
+    /// The server no longer waits for this request: forget it, so no late answer is sent, and
+    /// tell the handler so it can stop.
+    pub(crate) fn on_server_request_resolved(&self, line: &str) {
+        #[derive(Deserialize)]
+        struct Resolved {
+            params: ResolvedParams,
+        }
+        #[derive(Deserialize)]
+        struct ResolvedParams {
+            #[serde(rename = "requestId")]
+            request_id: RequestId,
+        }
+        let Ok(resolved) = serde_json::from_str::<Resolved>(line) else {
+            return;
+        };
+        let id = resolved.params.request_id;
+        if self.state().server_requests.remove(&id).is_some() {
+            self.tell_handler(ServerRequestEvent::Resolved {
+                id,
+                raw: Arc::from(line),
+            });
+        }
+    }
+
+    fn tell_handler(&self, event: ServerRequestEvent) {
+        let handler = lock(&self.handler).clone();
+        if let Some(h) = handler {
+            h(event);
+        }
+    }
 }
 
 pub const METHOD_NOT_FOUND: i64 = -32601;

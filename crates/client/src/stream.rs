@@ -2,8 +2,9 @@
 //! into the client once per batch rather than once per notification.
 //!
 //! Memory policy for a consumer slower than the app-server: nothing changes until the backlog
-//! reaches [`BACKLOG_LIMIT`] notifications; past it, consecutive `item/agentMessage/delta`s of
-//! one item are merged into one delta carrying their concatenated text. The backlog then grows
+//! reaches the stream's `merge_after` notifications (`mergeDeltasAfter`, default
+//! [`MERGE_DELTAS_AFTER`]); past it, consecutive `item/agentMessage/delta`s of one item are merged
+//! into one delta carrying their concatenated text. The backlog then grows
 //! with the text (which the turn's result keeps anyway), not with the number of notifications,
 //! and no notification's content is lost. The reader is never paused: pausing it would also hold
 //! back responses, such as the answer to an `interrupt()` meant to stop the flood.
@@ -19,8 +20,8 @@ use tokio::sync::Notify;
 
 pub type StreamItem = Result<Arc<str>, ClientError>;
 
-/// Notifications held for a consumer before deltas start to be merged.
-pub const BACKLOG_LIMIT: usize = 8192;
+/// Notifications held for a consumer before deltas start to be merged, unless configured.
+pub const MERGE_DELTAS_AFTER: usize = 8192;
 
 const DELTA: &str = "item/agentMessage/delta";
 
@@ -35,9 +36,11 @@ enum Entry {
     },
 }
 
-/// What merging reads of a delta line, borrowed: its item and its text.
+/// What merging reads of a line, borrowed: its method, and a delta's item and text.
 #[derive(Deserialize)]
 struct DeltaLine<'a> {
+    #[serde(borrow)]
+    method: Cow<'a, str>,
     #[serde(borrow)]
     params: DeltaParams<'a>,
 }
@@ -59,6 +62,8 @@ struct Queue {
 
 struct Shared {
     queue: Mutex<Queue>,
+    /// The backlog past which deltas merge (`usize::MAX`: never).
+    merge_after: usize,
     wake: Notify,
     /// The receiver is gone or discarded: sending fails, so senders can forget the stream.
     discarded: AtomicBool,
@@ -70,9 +75,10 @@ impl Shared {
     }
 }
 
-pub fn channel() -> (Sender, EventStream) {
+pub fn channel(merge_after: usize) -> (Sender, EventStream) {
     let shared = Arc::new(Shared {
         queue: Mutex::default(),
+        merge_after,
         wake: Notify::new(),
         discarded: AtomicBool::new(false),
     });
@@ -103,16 +109,14 @@ impl Sender {
         self.with_queue(|q| q.entries.push_back(entry))
     }
 
-    /// Sends a notification of `method`, merging it into the previous one if the backlog is over
-    /// its limit and both are deltas of the same item.
-    pub fn send_notification(&self, method: &str, line: Arc<str>) -> Result<(), Discarded> {
-        if method != DELTA {
-            return self.with_queue(|q| q.entries.push_back(Entry::Line(line)));
-        }
+    /// Sends a notification line, merging it into the previous one if the backlog is over its
+    /// limit and both are deltas of the same item.
+    pub fn send_line(&self, line: Arc<str>) -> Result<(), Discarded> {
         // One lock for the common case: under the limit, the line is queued as it is.
+        let limit = self.shared.merge_after;
         let mut over_limit = None;
         self.with_queue(|q| {
-            if q.entries.len() < BACKLOG_LIMIT {
+            if q.entries.len() < limit {
                 q.entries.push_back(Entry::Line(line));
             } else {
                 over_limit = Some(line);
@@ -120,7 +124,10 @@ impl Sender {
         })?;
         let Some(line) = over_limit else { return Ok(()) };
         // Read outside the lock: the consumer is behind, and must not wait for our parsing.
-        let Ok(delta) = serde_json::from_str::<DeltaLine>(&line) else {
+        let delta = serde_json::from_str::<DeltaLine>(&line)
+            .ok()
+            .filter(|d| d.method == DELTA);
+        let Some(delta) = delta else {
             return self.with_queue(|q| q.entries.push_back(Entry::Line(line)));
         };
         self.with_queue(|q| match q.entries.back_mut() {
@@ -130,9 +137,12 @@ impl Sender {
             _ => {
                 // The first of a run: its params (less the text) stand for the merged delta.
                 let mut params = serde_json::from_str::<Value>(&line)
-                    .map(|mut v| v["params"].take())
+                    .ok()
+                    .and_then(|mut v| v.get_mut("params").map(Value::take))
                     .unwrap_or_default();
-                params["delta"] = Value::Null;
+                if let Some(p) = params.as_object_mut() {
+                    p.remove("delta");
+                }
                 let (item_id, text) = (delta.params.item_id.into_owned(), delta.params.delta.into_owned());
                 q.entries.push_back(Entry::Delta { item_id, params, text });
             }
@@ -182,7 +192,9 @@ impl EventStream {
                     match q.entries.pop_front() {
                         Some(Entry::Line(line)) => batch.push(line),
                         Some(Entry::Delta { mut params, text, .. }) => {
-                            params["delta"] = Value::String(text);
+                            if let Some(p) = params.as_object_mut() {
+                                p.insert("delta".into(), Value::String(text));
+                            }
                             let line = serde_json::json!({"method": DELTA, "params": params}).to_string();
                             batch.push(Arc::from(line));
                         }
@@ -228,7 +240,7 @@ mod tests {
 
     #[tokio::test]
     async fn batches_then_error_then_nothing() {
-        let (tx, s) = channel();
+        let (tx, s) = channel(MERGE_DELTAS_AFTER);
         for i in 0..5 {
             tx.send(Ok(Arc::from(i.to_string()))).unwrap();
         }
@@ -242,7 +254,7 @@ mod tests {
 
     #[tokio::test]
     async fn discard_ends_a_reader_that_is_waiting() {
-        let (tx, s) = channel();
+        let (tx, s) = channel(MERGE_DELTAS_AFTER);
         let s = Arc::new(s);
         let reader = tokio::spawn({
             let s = s.clone();
@@ -266,20 +278,31 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn with_merging_off_every_delta_arrives_as_sent() {
+        let (tx, s) = channel(usize::MAX);
+        for i in 0..MERGE_DELTAS_AFTER * 2 {
+            tx.send_line(delta("a", &i.to_string())).unwrap();
+        }
+        drop(tx);
+        let mut n = 0;
+        while let Some(batch) = s.next_batch(1000).await.unwrap() {
+            n += batch.len();
+        }
+        assert_eq!(n, MERGE_DELTAS_AFTER * 2);
+    }
+
+    #[tokio::test]
     async fn past_the_backlog_limit_deltas_of_one_item_merge_and_lose_nothing() {
-        let (tx, s) = channel();
+        let (tx, s) = channel(MERGE_DELTAS_AFTER);
         let mut expected = String::new();
-        for i in 0..BACKLOG_LIMIT + 1000 {
+        for i in 0..MERGE_DELTAS_AFTER + 1000 {
             let text = format!("{i},");
             expected.push_str(&text);
-            tx.send_notification(DELTA, delta("a", &text)).unwrap();
+            tx.send_line(delta("a", &text)).unwrap();
         }
-        tx.send_notification(
-            "item/completed",
-            Arc::from(r#"{"method":"item/completed","params":{}}"#),
-        )
-        .unwrap();
-        tx.send_notification(DELTA, delta("b", "x")).unwrap();
+        tx.send_line(Arc::from(r#"{"method":"item/completed","params":{}}"#))
+            .unwrap();
+        tx.send_line(delta("b", "x")).unwrap();
         drop(tx);
         let mut lines = Vec::new();
         while let Some(batch) = s.next_batch(1000).await.unwrap() {
@@ -287,7 +310,7 @@ mod tests {
         }
         assert_eq!(
             lines.len(),
-            BACKLOG_LIMIT + 3,
+            MERGE_DELTAS_AFTER + 3,
             "the backlog stopped growing by notification"
         );
         let parsed: Vec<Value> = lines.iter().map(|l| serde_json::from_str(l).unwrap()).collect();
@@ -297,7 +320,11 @@ mod tests {
             .map(|v| v["params"]["delta"].as_str().unwrap())
             .collect();
         assert_eq!(text, expected);
-        assert_eq!(parsed[BACKLOG_LIMIT + 1]["method"], "item/completed", "order is kept");
-        assert_eq!(parsed[BACKLOG_LIMIT + 2]["params"]["delta"], "x");
+        assert_eq!(
+            parsed[MERGE_DELTAS_AFTER + 1]["method"],
+            "item/completed",
+            "order is kept"
+        );
+        assert_eq!(parsed[MERGE_DELTAS_AFTER + 2]["params"]["delta"], "x");
     }
 }

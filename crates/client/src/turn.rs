@@ -39,7 +39,7 @@ impl Client {
             .and_then(Value::as_str)
             .ok_or_else(|| ClientError::invalid("turn/start: params.threadId must be a string").with_method(METHOD))?
             .to_owned();
-        let (route, events, outcome) = Route::new_turn(&thread_id);
+        let (route, events, outcome) = Route::new_turn(&thread_id, self.inner.options.merge_deltas_after);
         self.reserve(&thread_id, route.clone()).await?;
         if cancel.is_cancelled() {
             self.release(&thread_id, &route);
@@ -183,7 +183,7 @@ impl TurnHandle {
                     Some(t) => t,
                     None => return Err(self.no_active_turn(METHOD)),
                 },
-                None => self.route.current_turn_id().unwrap_or_else(|| self.id.clone()),
+                None => self.id.clone(),
             };
             let params = json!({"threadId": self.thread_id, "expectedTurnId": turn, "input": input});
             match self.client.request(METHOD, Some(params)).await {
@@ -221,7 +221,7 @@ impl TurnHandle {
     }
 
     async fn interrupt_plain(&self) -> Result<(), ClientError> {
-        let turn = self.route.current_turn_id().unwrap_or_else(|| self.id.clone());
+        let turn = &self.id;
         let params = json!({"threadId": self.thread_id, "turnId": turn});
         match self.client.request("turn/interrupt", Some(params)).await {
             Err(e) if !e.rpc_message().is_some_and(|m| m.contains("no active turn")) => Err(e),

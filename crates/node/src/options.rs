@@ -18,6 +18,8 @@ pub struct BindingClientOptions {
     pub startup_timeout_ms: Option<f64>,
     pub request_timeout_ms: Option<f64>,
     pub server_request_timeout_ms: Option<f64>,
+    /// Waiting notifications before a slow consumer's deltas merge; `Infinity`: never.
+    pub merge_deltas_after: Option<f64>,
 }
 
 #[napi(object)]
@@ -56,6 +58,16 @@ impl BindingClientOptions {
                 self.server_request_timeout_ms,
                 d.server_request_timeout_ms,
             )?,
+            merge_deltas_after: match self.merge_deltas_after {
+                None => d.merge_deltas_after,
+                Some(n) if n == f64::INFINITY => usize::MAX,
+                Some(n) if n.is_finite() && n >= 1.0 && n.fract() == 0.0 => n as usize,
+                Some(n) => {
+                    return Err(ClientError::invalid(format!(
+                        "Codex.start: mergeDeltasAfter must be a positive integer or Infinity, got {n}"
+                    )))
+                }
+            },
         })
     }
 }

@@ -1,0 +1,105 @@
+//! What comes from the app-server, line by line: responses settle pending requests, server
+//! requests go to the handler, and notifications go to the route of their thread (through the
+//! engine's one dispatcher) and to every subscriber. Noise is reported, never fatal.
+
+use crate::client::Inner;
+use crate::error::ClientError;
+use codex_sdk_engine::{Event, Line};
+use codex_sdk_protocol::{server_notification as m, Headline, LineSplitter, Message};
+use serde_json::json;
+use std::sync::{Arc, Weak};
+use tokio::io::{AsyncBufRead, AsyncBufReadExt};
+
+/// Reads lines from `source` until it ends or the client is gone, framing them with the protocol
+/// crate's splitter: a line inside one read is handled in place, without a copy.
+pub(crate) async fn read_lines(inner: Weak<Inner>, mut source: impl AsyncBufRead + Unpin) {
+    let mut splitter = LineSplitter::default();
+    loop {
+        let chunk = match source.fill_buf().await {
+            Ok(chunk) if !chunk.is_empty() => chunk,
+            _ => break,
+        };
+        let Some(inner) = inner.upgrade() else { return };
+        let n = chunk.len();
+        splitter.feed(chunk, |line| inner.on_line(&String::from_utf8_lossy(line)));
+        source.consume(n);
+    }
+    if let Some(inner) = inner.upgrade() {
+        splitter.finish(|line| inner.on_line(&String::from_utf8_lossy(line)));
+    }
+}
+
+impl Inner {
+    pub(crate) fn on_line(self: &Arc<Self>, line: &str) {
+        if line.trim().is_empty() {
+            return;
+        }
+        // Hot path: a notification is routed on its headline, read once and borrowed; only a
+        // route that reads a method's params gets them parsed.
+        if let Some(head) = Headline::peek(line).filter(Headline::is_notification) {
+            if head.method() == Some(m::SERVER_REQUEST_RESOLVED) {
+                self.on_server_request_resolved(line);
+            }
+            self.route(line, &head);
+            return;
+        }
+        match Message::decode(line) {
+            Ok(Message::Response { id, result }) => {
+                self.state().pending.settle(&id, |_| Ok(result));
+            }
+            Ok(Message::Error { id: Some(id), error }) => {
+                self.state()
+                    .pending
+                    .settle(&id, |method| Err(ClientError::rpc(method, &error)));
+            }
+            Ok(Message::Error { id: None, .. }) => {}
+            Ok(Message::Request { id, method, params }) => self.on_server_request(id, method, params, Arc::from(line)),
+            // A notification the headline could not read (its ids are not strings): no route can
+            // own it, but subscribers see everything.
+            Ok(Message::Notification { .. }) => self.broadcast(Arc::from(line)),
+            Err(e) => {
+                let warning = json!({"method": "sdk/warning", "params": {"message": format!("ignored a line from the app-server: {e}"), "line": truncate(line, 512)}});
+                self.broadcast(Arc::from(warning.to_string()));
+            }
+        }
+    }
+
+    /// Hands a notification to the route of its thread, if any, and to every subscriber. The line
+    /// is copied out of the read buffer only if someone keeps it: a run nobody streams and no
+    /// subscriber cost no allocation per line.
+    fn route(&self, line: &str, head: &Headline<'_>) {
+        let mut text: Option<Arc<str>> = None;
+        let mut keep = || text.get_or_insert_with(|| Arc::from(line)).clone();
+        let mut st = self.state();
+        let thread = head.thread_id();
+        if let Some(route) = thread.and_then(|t| st.routes.get(t)).cloned() {
+            if let Some(event) = Event::from_headline(head) {
+                if route.push(event, || Line::new(keep(), line, head)) {
+                    let t = thread.unwrap_or_default();
+                    if st.routes.get(t).is_some_and(|r| Arc::ptr_eq(r, &route)) {
+                        st.routes.remove(t);
+                    }
+                }
+            }
+        }
+        if !st.subscribers.is_empty() {
+            let text = keep();
+            st.subscribers.retain(|s| s.send_line(text.clone()).is_ok());
+        }
+    }
+
+    fn broadcast(&self, text: Arc<str>) {
+        self.state().subscribers.retain(|s| s.send_line(text.clone()).is_ok());
+    }
+}
+
+fn truncate(s: &str, max: usize) -> String {
+    if s.len() <= max {
+        return s.to_owned();
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &s[..end])
+}
