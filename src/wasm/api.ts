@@ -1,8 +1,10 @@
 // The public API of `codex-app-server-sdk/wasm`, over the raw wasm-bindgen exports of crates/wasm.
 // Compiled twice (CommonJS into dist/wasm/ for Node, ES module into wasm/web/ for browsers), so it
-// imports nothing. Every argument is checked here and every object becomes JSON text here, before
-// anything enters the wasm module: a cycle, a BigInt, a throwing getter or a wrong type is a thrown
-// TypeError, and the module is never left mid-call (no trap, no borrow left held).
+// imports nothing. Each message is parsed once, here; the engine gets the ids it routes on (or the
+// text of the few methods whose params it reads) and answers with decisions, which this layer
+// applies to the objects it already has. Every argument is checked before anything enters the
+// module: a cycle, a BigInt, a throwing getter or a wrong type is a thrown TypeError, and the module
+// is never left mid-call (no trap, no borrow left held).
 
 /** @internal The raw exports of the wasm module. */
 export interface RawModule {
@@ -10,18 +12,54 @@ export interface RawModule {
     goal(threadId: string): RawAggregator;
     turn(threadId: string, turnId: string): RawAggregator;
   };
+  readsParams(method: string): boolean;
   decodeMessage(line: string): string;
   encodeRequest(id: string, method: string, params?: string | null): string;
   activeTurnIdFromError(message: string): string | undefined;
 }
 
 interface RawAggregator {
-  push(line: string): string;
+  intern(s: string): number;
+  push_ids(seq: number, method: number, threadId: number, turnId: number): number;
+  push_line(seq: number, line: string): number;
+  take(): string;
   done(): boolean;
   logical_turn_id(): string | undefined;
-  current_turn_id(): string | undefined;
+  active_turn_id(): string | undefined;
   result(): string;
   free(): void;
+}
+
+// The engine's answers (crates/wasm): the common cases come back from `push_*` as a code.
+const DROPPED = 0;
+const PASS = 1;
+const RELABEL = 2;
+const HELD = 3;
+const COMPLETED = 5;
+
+interface Message {
+  method?: unknown;
+  id?: unknown;
+  params?: Record<string, unknown> | null;
+}
+
+/** A message this layer owns (parsed from a line) may be relabelled in place; a caller's is copied. */
+type Kept = [message: Message, owned: boolean];
+
+/** `params.threadId`, or `params.thread.id`, as the protocol crate reads them ("" for none). */
+function threadIdOf(p: Message["params"]): string {
+  const t = p?.threadId;
+  if (typeof t === "string") return t;
+  const id = (p?.thread as { id?: unknown } | undefined)?.id;
+  return typeof id === "string" ? id : "";
+}
+
+/** `params.turnId`, or `params.turn.id` ("" for none). */
+function turnIdOf(p: Message["params"]): string {
+  const t = p?.turnId;
+  if (typeof t === "string") return t;
+  const id = (p?.turn as { id?: unknown } | undefined)?.id;
+  return typeof id === "string" ? id : "";
 }
 
 function invalid(message: string): TypeError {
@@ -51,8 +89,35 @@ function json(value: unknown, name: string): string {
 export function wrap(raw: RawModule) {
   const dispose = (Symbol as { dispose?: symbol }).dispose;
 
+  const readsParams = new Map<string, boolean>();
+  const reads = (method: string) => {
+    let r = readsParams.get(method);
+    if (r === undefined) readsParams.set(method, (r = raw.readsParams(method)));
+    return r;
+  };
+
   class Aggregator {
     #raw: RawAggregator | null;
+    #seq = 0;
+    #logical: string | null = null;
+    /** Messages the engine holds (their turn has not started yet), by sequence number. */
+    #held = new Map<number, Kept>();
+    /** Strings the engine knows by number, so a delta crosses into the module as integers. */
+    #interned = new Map<string, number>();
+
+    /** The last string of each kind (method, thread, turn) and its number: a stream repeats them,
+     * and comparing with the last is cheaper than hashing a fresh string for the map. */
+    #lastText = ["", "", ""];
+    #lastNumber = [0, 0, 0];
+
+    #intern(s: string, kind: 0 | 1 | 2): number {
+      if (s === this.#lastText[kind]) return this.#lastNumber[kind];
+      let n = s === "" ? 0 : this.#interned.get(s);
+      if (n === undefined) this.#interned.set(s, (n = this.raw.intern(s)));
+      this.#lastText[kind] = s;
+      this.#lastNumber[kind] = n;
+      return n;
+    }
 
     protected constructor(inner: RawAggregator) {
       this.#raw = inner;
@@ -65,11 +130,76 @@ export function wrap(raw: RawModule) {
 
     /** Takes one message (a parsed object or one JSON line); returns the logical notifications it yields. */
     push(message: unknown): unknown[] {
-      let line: string;
-      if (typeof message === "string") line = message;
-      else if (message !== null && typeof message === "object" && !Array.isArray(message)) line = json(message, "push: the message");
-      else throw invalid(`push: a message must be an object or a JSON line, got ${message === null ? "null" : Array.isArray(message) ? "an array" : typeof message}`);
-      return JSON.parse(this.raw.push(line));
+      const rawAgg = this.raw;
+      let msg: Message;
+      let line: string | undefined;
+      if (typeof message === "string") {
+        line = message;
+        try {
+          msg = JSON.parse(message);
+        } catch (err) {
+          throw new Error(`not JSON: ${err instanceof Error ? err.message : "unreadable"}`);
+        }
+        if (msg === null || typeof msg !== "object" || Array.isArray(msg)) throw new Error("a message must be a JSON object");
+      } else if (message !== null && typeof message === "object" && !Array.isArray(message)) {
+        msg = message as Message;
+      } else {
+        throw invalid(`push: a message must be an object or a JSON line, got ${message === null ? "null" : Array.isArray(message) ? "an array" : typeof message}`);
+      }
+      const method = msg.method;
+      if (typeof method !== "string") {
+        if (method === undefined && msg.id !== undefined) return [];
+        throw new Error(method === undefined ? "not a JSON-RPC message: no `method` and no `id`" : "`method` must be a string");
+      }
+      // Requests and responses are not part of a turn's stream.
+      if (msg.id !== undefined) return [];
+      const owned = line !== undefined;
+      const seq = this.#seq++;
+      if (method !== this.#methodName) {
+        this.#methodName = method;
+        this.#methodNumber = this.#intern(method, 0);
+        this.#methodRead = reads(method);
+      }
+      const code = this.#methodRead
+        ? rawAgg.push_line(seq, line ?? json(msg, "push: the message"))
+        : rawAgg.push_ids(seq, this.#methodNumber, this.#intern(threadIdOf(msg.params), 1), this.#intern(turnIdOf(msg.params), 2));
+      switch (code) {
+        case DROPPED:
+          return [];
+        case PASS:
+          return [msg];
+        case RELABEL:
+          return [this.#relabel(msg, owned)];
+        case HELD:
+          this.#held.set(seq, [msg, owned]);
+          return [];
+        default:
+          return (JSON.parse(rawAgg.take()) as [number, unknown][]).map(([kind, x]) => {
+            if (kind === COMPLETED) return { method: "turn/completed", params: x };
+            const kept: Kept | undefined = x === seq ? [msg, owned] : this.#held.get(x as number);
+            this.#held.delete(x as number);
+            if (!kept) throw new Error(`internal error: the engine named a message it was not given (${x})`);
+            return kind === RELABEL ? this.#relabel(kept[0], kept[1]) : kept[0];
+          });
+      }
+    }
+
+    /** The last method's number for the engine, and whether the engine reads its params (then
+     * it gets the message's text): a stream repeats its deltas' method. */
+    #methodName = "";
+    #methodNumber = 0;
+    #methodRead = false;
+
+    /** The message with `params.turnId` set to the logical turn's id. */
+    #relabel(msg: Message, owned: boolean): Message {
+      this.#logical ??= this.raw.logical_turn_id() ?? null;
+      const params = msg.params;
+      if (params === null || typeof params !== "object" || Array.isArray(params)) return msg;
+      if (owned) {
+        params.turnId = this.#logical;
+        return msg;
+      }
+      return { ...msg, params: { ...params, turnId: this.#logical } };
     }
 
     get done(): boolean {
@@ -84,6 +214,8 @@ export function wrap(raw: RawModule) {
     free(): void {
       this.#raw?.free();
       this.#raw = null;
+      this.#held.clear();
+      this.#interned.clear();
     }
   }
   if (dispose) (Aggregator.prototype as unknown as Record<symbol, () => void>)[dispose] = Aggregator.prototype.free;
@@ -100,7 +232,7 @@ export function wrap(raw: RawModule) {
 
     /** The physical turn to steer or interrupt now, or null between turns. */
     get currentTurnId(): string | null {
-      return this.raw.current_turn_id() ?? null;
+      return this.raw.active_turn_id() ?? null;
     }
   }
 
