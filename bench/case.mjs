@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // One benchmark measurement in a fresh process: `node bench/case.mjs <case> <impl>` prints
 // {"ms": wall time, "rssMiB": peak resident memory}. bench/run.mjs alternates and summarises them.
+import { spawn } from "node:child_process";
 import fs from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
@@ -17,8 +18,8 @@ const [name, impl] = process.argv.slice(2);
 const now = () => performance.now();
 const rssMiB = () => process.resourceUsage().maxRSS / 1024;
 
-async function sdkFlood({ iterate, slow }) {
-  const codex = await Codex.start({ codexPath: flood });
+async function sdkFlood({ iterate, slow, merge = true }) {
+  const codex = await Codex.start({ codexPath: flood, ...(merge ? {} : { mergeDeltasAfter: Infinity }) });
   const thread = await codex.startThread();
   const t0 = now();
   const turn = await thread.turn("go");
@@ -26,15 +27,19 @@ async function sdkFlood({ iterate, slow }) {
   let chars = 0;
   let notifications = 0;
   if (iterate) {
+    let delivered = 0;
     for await (const n of turn) {
       if (n.method !== "item/agentMessage/delta") continue;
       chars += n.params.delta.length;
+      delivered++;
       if (slow && ++notifications % 1000 === 0) await new Promise((r) => setTimeout(r, 1));
     }
+    if (!merge && delivered !== Number(process.env.FLOOD_DELTAS)) throw new Error(`merging off, yet ${delivered} deltas`);
   }
   const result = await turn.result();
   const ms = now() - t0;
   if (result.status !== "completed") throw new Error(`bad run: ${result.status}`);
+  if (iterate && !merge && notifications !== 0) throw new Error("counted as slow");
   if (iterate) {
     // Only when iterating: building the expected length allocates, which would skew result-only memory.
     let expected = 0;
@@ -68,6 +73,53 @@ async function plainFlood({ slow }) {
   const ms = now() - t0;
   if (deltas !== Number(process.env.FLOOD_DELTAS)) throw new Error(`bad run: ${deltas}`);
   await client.close();
+  return ms;
+}
+
+/**
+ * The floors under any client of the flood: read it from the pipe and find its lines, without
+ * parsing (`parse` false), or parsing them with V8's JSON.parse in batches of 512 as the SDK's JS
+ * side does (`parse` true). Timed like the clients: from sending turn/start to the last line.
+ */
+async function floor({ parse }) {
+  const child = spawn(flood, [], { stdio: ["pipe", "pipe", "inherit"] });
+  const want = 3 + Number(process.env.FLOOD_DELTAS) + 3; // 3 answers; turn/started, the deltas, item/completed, turn/completed
+  const write = (msg) => child.stdin.write(JSON.stringify(msg) + "\n");
+  write({ id: 1, method: "initialize", params: {} });
+  write({ id: 2, method: "thread/start", params: {} });
+  let seen = 0;
+  let t0 = 0;
+  let partial = "";
+  let batch = [];
+  let parsed = 0;
+  const flush = () => {
+    if (batch.length) parsed += JSON.parse(`[${batch.join(",")}]`).length;
+    batch = [];
+  };
+  await new Promise((resolve) => {
+    child.stdout.on("data", (chunk) => {
+      if (!parse) {
+        for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) seen++;
+      } else {
+        const lines = (partial + chunk.toString("utf8")).split("\n");
+        partial = lines.pop();
+        for (const l of lines) {
+          seen++;
+          batch.push(l);
+          if (batch.length === 512) flush();
+        }
+      }
+      if (seen === 2 && t0 === 0) {
+        t0 = now();
+        write({ id: 3, method: "turn/start", params: { threadId: "bench-thread", input: [] } });
+      }
+      if (seen >= want) resolve();
+    });
+  });
+  flush();
+  const ms = now() - t0;
+  if (parse && parsed !== want) throw new Error(`parsed ${parsed} of ${want}`);
+  child.stdin.end();
   return ms;
 }
 
@@ -142,8 +194,9 @@ async function startup() {
   }
 }
 
-/** A long goal transcript: the recorded complete-after-continuation run, its middle turn repeated. */
-function longTranscript(turns) {
+/** A long goal transcript: the recorded complete-after-continuation run, its first turn repeated,
+ * each copy with `deltas` extra agent-message deltas. */
+function longTranscript(turns, deltas = 0) {
   const file = path.join(here, "../crates/engine/tests/fixtures/goal-complete-after-continuation.jsonl");
   const lines = fs.readFileSync(file, "utf8").trim().split("\n").map((l) => JSON.parse(l));
   const starts = lines.map((m, i) => (m.method === "turn/started" ? i : -1)).filter((i) => i >= 0);
@@ -151,7 +204,14 @@ function longTranscript(turns) {
   const out = [...head];
   for (let t = 0; t < turns; t++) {
     const id = `turn-${t}`;
-    for (const m of first) out.push(JSON.parse(JSON.stringify(m).replaceAll(first[0].params.turn.id, id)));
+    for (const m of first) {
+      out.push(JSON.parse(JSON.stringify(m).replaceAll(first[0].params.turn.id, id)));
+      if (m.method === "item/started" && deltas > 0) {
+        for (let d = 0; d < deltas; d++) {
+          out.push({ method: "item/agentMessage/delta", params: { threadId: m.params.threadId, turnId: id, itemId: m.params.item.id, delta: `word ${d} ` } });
+        }
+      }
+    }
   }
   return [...out, ...last].map((m) => JSON.stringify(m));
 }
@@ -166,7 +226,7 @@ async function engine() {
     agg = require("../dist/native.js").binding.BindingAggregator.goal(threadId);
     push = (l) => agg.push(l);
   } else if (impl === "wasm") {
-    agg = new (require("../wasm/node/codex_sdk_wasm.js").GoalAggregator)(threadId);
+    agg = new (require("codex-app-server-sdk/wasm").GoalAggregator)(threadId);
     push = (l) => agg.push(l);
   } else {
     agg = new JsGoalEngine(threadId);
@@ -179,7 +239,27 @@ async function engine() {
   return { ms, events: lines.length };
 }
 
+/** A delta-heavy goal as JSON lines: 40 physical turns of 1 000 deltas each (built from a recorded
+ * goal), fed to the wasm GoalAggregator or the plain JS engine, every logical event's text read. */
+async function deltaHeavy() {
+  const lines = longTranscript(40, 1_000);
+  const threadId = JSON.parse(lines.find((l) => l.includes('"threadId"'))).params.threadId;
+  const require = createRequire(import.meta.url);
+  const agg = impl === "wasm" ? new (require("codex-app-server-sdk/wasm").GoalAggregator)(threadId) : new JsGoalEngine(threadId);
+  const push = impl === "wasm" ? (l) => agg.push(l) : (l) => agg.push(JSON.parse(l));
+  let chars = 0;
+  const t0 = now();
+  for (const l of lines) for (const n of push(l)) if (n.method === "item/agentMessage/delta") chars += n.params.delta.length;
+  const ms = now() - t0;
+  if (!agg.done || chars === 0) throw new Error("the delta-heavy goal did not finish");
+  return { ms, events: lines.length };
+}
+
 const cases = {
+  "stream-all": () => (impl === "sdk" ? sdkFlood({ iterate: true, merge: false }) : plainFlood({})),
+  "floor-read": () => floor({ parse: false }),
+  "floor-parse": () => floor({ parse: true }),
+  "engine-deltas": deltaHeavy,
   stream: () => (impl === "sdk" ? sdkFlood({ iterate: true }) : plainFlood({})),
   result: () => (impl === "sdk" ? sdkFlood({ iterate: false }) : plainFlood({})),
   "memory-slow": () => (impl === "sdk" ? sdkFlood({ iterate: true, slow: true }) : plainFlood({ slow: true })),

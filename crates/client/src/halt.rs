@@ -54,7 +54,7 @@ impl TurnWatch {
             let batch = tokio::time::timeout_at(until, self.events.next_batch(256)).await;
             let Ok(Ok(Some(lines))) = batch else { return None };
             for line in lines {
-                let Some(head) = Headline::peek(&line) else { continue };
+                let Some(head) = Headline::scan(&line) else { continue };
                 if head.method() == Some(m::TURN_STARTED) && head.thread_id() == Some(&self.thread_id) {
                     if let Some(turn) = head.turn_id() {
                         self.seen.push_back(turn.to_owned());

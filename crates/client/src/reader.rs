@@ -4,7 +4,7 @@
 
 use crate::client::Inner;
 use crate::error::ClientError;
-use codex_sdk_engine::{Event, Line};
+use codex_sdk_engine::{reads_params, Event, Line};
 use codex_sdk_protocol::{server_notification as m, Headline, LineSplitter, Message};
 use serde_json::json;
 use std::sync::{Arc, Weak};
@@ -36,7 +36,7 @@ impl Inner {
         }
         // Hot path: a notification is routed on its headline, read once and borrowed; only a
         // route that reads a method's params gets them parsed.
-        if let Some(head) = Headline::peek(line).filter(Headline::is_notification) {
+        if let Some(head) = Headline::scan(line).filter(Headline::is_notification) {
             if head.method() == Some(m::SERVER_REQUEST_RESOLVED) {
                 self.on_server_request_resolved(line);
             }
@@ -72,7 +72,11 @@ impl Inner {
         let mut keep = || text.get_or_insert_with(|| Arc::from(line)).clone();
         let mut st = self.state();
         let thread = head.thread_id();
-        if let Some(route) = thread.and_then(|t| st.routes.get(t)).cloned() {
+        let route = thread.and_then(|t| st.routes.get(t)).cloned();
+        // A notification whose params no engine reads changes nothing but the stream: a run nobody
+        // streams skips it outright (the cheap path of a result-only run's deltas).
+        let route = route.filter(|r| r.is_streaming() || head.method().is_some_and(reads_params));
+        if let Some(route) = route {
             if let Some(event) = Event::from_headline(head) {
                 if route.push(event, || Line::new(keep(), line, head)) {
                     let t = thread.unwrap_or_default();

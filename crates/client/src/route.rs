@@ -21,6 +21,8 @@ pub struct Route {
     /// The run was told to stop (interrupted, cancelled, or its start aborted): the next run on the
     /// thread waits for it to end rather than being refused as busy.
     stopping: AtomicBool,
+    /// Cleared once nobody reads the stream, so the reader can skip what only the stream needs.
+    streaming: AtomicBool,
     is_goal: bool,
 }
 
@@ -78,6 +80,7 @@ impl Route {
             outcome,
             progress: watch::channel(0).0,
             stopping: AtomicBool::new(false),
+            streaming: AtomicBool::new(true),
         };
         (Arc::new(route), stream, outcome_rx)
     }
@@ -139,6 +142,7 @@ impl Route {
             };
             if sent.is_err() {
                 st.events = None;
+                self.streaming.store(false, Ordering::Release);
             }
         }
         if changed || st.engine.is_done() {
@@ -167,6 +171,12 @@ impl Route {
     /// Nobody will read the stream: stop buffering it. The result is still aggregated.
     pub fn stop_streaming(&self) {
         self.lock().events = None;
+        self.streaming.store(false, Ordering::Release);
+    }
+
+    /// Whether someone may still read the stream (until it ended or was given up).
+    pub fn is_streaming(&self) -> bool {
+        self.streaming.load(Ordering::Acquire)
     }
 
     pub fn set_interrupt_requested(&self, requested: bool) {

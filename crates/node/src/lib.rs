@@ -92,14 +92,16 @@ async fn guarded<T: Send + 'static>(
 }
 
 /// A batch of raw lines as one JSON array text: one JS string and one `JSON.parse` per batch,
-/// rather than one of each per notification.
+/// rather than one of each per notification. Lines are separated by `\n,`, which no line contains,
+/// so the JS side can split the batch and parse line by line when one line is not valid JSON (the
+/// reader routes on a scan that does not validate what it skips).
 fn joined(batch: Option<Vec<Arc<str>>>) -> Option<String> {
     batch.map(|lines| {
-        let mut out = String::with_capacity(lines.iter().map(|l| l.len() + 1).sum::<usize>() + 2);
+        let mut out = String::with_capacity(lines.iter().map(|l| l.len() + 2).sum::<usize>() + 2);
         out.push('[');
         for (i, l) in lines.iter().enumerate() {
             if i > 0 {
-                out.push(',');
+                out.push_str("\n,");
             }
             out.push_str(l);
         }

@@ -10,7 +10,7 @@ use std::ops::Range;
 
 /// The routing view of one line. Fields nobody reads are skipped, not built; the ones the engines
 /// read are kept as borrowed JSON text, parsed only by the engine that needs them.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 pub struct Headline<'a> {
     #[serde(default)]
     id: Option<IgnoredAny>,
@@ -40,13 +40,23 @@ struct Fields<'a> {
     #[serde(borrow, default)]
     thread: Option<IdOnly<'a>>,
     #[serde(borrow, default)]
-    turn: Option<&'a RawValue>,
+    turn: Option<Raw<'a>>,
     #[serde(borrow, default)]
-    item: Option<&'a RawValue>,
+    item: Option<Raw<'a>>,
     #[serde(borrow, default, rename = "tokenUsage")]
-    token_usage: Option<&'a RawValue>,
+    token_usage: Option<Raw<'a>>,
     #[serde(borrow, default)]
-    goal: Option<&'a RawValue>,
+    goal: Option<Raw<'a>>,
+}
+
+/// A value kept as its JSON text, borrowed from the line.
+#[derive(Debug, Clone, Copy)]
+struct Raw<'a>(&'a str);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Raw<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <&'de RawValue>::deserialize(d).map(|r| Raw(r.get()))
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -68,6 +78,15 @@ impl<'a> Headline<'a> {
 
     pub fn method(&self) -> Option<&str> {
         self.method.as_ref().map(Str::get)
+    }
+
+    /// The fast path for a stream of lines from the app-server: a structural scan that reads what a
+    /// headline holds and skips the rest without validating it; a line it cannot make sense of (an
+    /// escape in an id, an unexpected shape) is read by [`peek`](Self::peek) instead. What it skips is
+    /// checked by whoever parses it later: the JS layer's `JSON.parse` of a forwarded line (which
+    /// reports a bad one as `sdk/warning`), the engine's parse of the params it reads.
+    pub fn scan(line: &'a str) -> Option<Headline<'a>> {
+        Scan { s: line, i: 0 }.headline().or_else(|| Self::peek(line))
     }
 
     /// A request, response or error: it has an id.
@@ -107,24 +126,24 @@ impl<'a> Headline<'a> {
             #[serde(borrow, default)]
             id: Option<&'b str>,
         }
-        serde_json::from_str::<Id>(turn.get()).ok()?.id
+        serde_json::from_str::<Id>(turn.0).ok()?.id
     }
 
     /// The JSON text of `params.turn`, `params.item`, `params.tokenUsage` and `params.goal`.
     pub fn turn(&self) -> Option<&'a str> {
-        self.fields()?.turn.map(RawValue::get)
+        Some(self.fields()?.turn?.0)
     }
 
     pub fn item(&self) -> Option<&'a str> {
-        self.fields()?.item.map(RawValue::get)
+        Some(self.fields()?.item?.0)
     }
 
     pub fn token_usage(&self) -> Option<&'a str> {
-        self.fields()?.token_usage.map(RawValue::get)
+        Some(self.fields()?.token_usage?.0)
     }
 
     pub fn goal(&self) -> Option<&'a str> {
-        self.fields()?.goal.map(RawValue::get)
+        Some(self.fields()?.goal?.0)
     }
 
     /// Where the value of `params.turnId` sits in `line` (the text this headline was read from),
@@ -136,6 +155,160 @@ impl<'a> Headline<'a> {
         };
         let start = (id.as_ptr() as usize).checked_sub(line.as_ptr() as usize)?;
         (start + id.len() <= line.len()).then(|| start..start + id.len())
+    }
+}
+
+/// A non-validating JSON scanner over one line, for [`Headline::scan`]. Strings are skipped with
+/// memchr; nothing it skips is allocated or decoded.
+struct Scan<'a> {
+    s: &'a str,
+    i: usize,
+}
+
+impl<'a> Scan<'a> {
+    fn bytes(&self) -> &'a [u8] {
+        self.s.as_bytes()
+    }
+
+    /// The next byte that is not whitespace, without taking it.
+    fn peek(&mut self) -> Option<u8> {
+        while let Some(b' ' | b'\t' | b'\r' | b'\n') = self.bytes().get(self.i) {
+            self.i += 1;
+        }
+        self.bytes().get(self.i).copied()
+    }
+
+    fn eat(&mut self, c: u8) -> Option<()> {
+        (self.peek()? == c).then(|| self.i += 1)
+    }
+
+    /// Skips a string; returns its contents when it has no escapes (`None` for the text otherwise).
+    fn string(&mut self) -> Option<Option<&'a str>> {
+        self.eat(b'"')?;
+        let start = self.i;
+        let mut plain = true;
+        loop {
+            let j = self.i + memchr::memchr2(b'"', b'\\', &self.bytes()[self.i..])?;
+            if self.bytes()[j] == b'"' {
+                self.i = j + 1;
+                return Some(plain.then(|| &self.s[start..j]));
+            }
+            plain = false;
+            self.i = j + 2;
+        }
+    }
+
+    fn skip(&mut self) -> Option<()> {
+        match self.peek()? {
+            b'"' => self.string().map(drop),
+            b'{' | b'[' => {
+                let mut depth = 0usize;
+                loop {
+                    match *self.bytes().get(self.i)? {
+                        b'"' => {
+                            self.string()?;
+                            continue;
+                        }
+                        b'{' | b'[' => depth += 1,
+                        b'}' | b']' => {
+                            depth = depth.checked_sub(1)?;
+                            if depth == 0 {
+                                self.i += 1;
+                                return Some(());
+                            }
+                        }
+                        _ => {}
+                    }
+                    self.i += 1;
+                }
+            }
+            _ => {
+                let start = self.i;
+                while !matches!(
+                    self.bytes().get(self.i),
+                    None | Some(b',' | b'}' | b']' | b' ' | b'\t' | b'\r' | b'\n')
+                ) {
+                    self.i += 1;
+                }
+                (self.i > start).then_some(())
+            }
+        }
+    }
+
+    /// The JSON text of the value at the cursor.
+    fn raw(&mut self) -> Option<Raw<'a>> {
+        self.peek()?;
+        let start = self.i;
+        self.skip()?;
+        Some(Raw(&self.s[start..self.i]))
+    }
+
+    /// A string without escapes, or null (`None`); anything else makes the scan give up.
+    fn id(&mut self) -> Option<Option<Str<'a>>> {
+        match self.peek()? {
+            b'"' => Some(Some(Str(Cow::Borrowed(self.string()??)))),
+            b'n' => self.skip().map(|()| None),
+            _ => None,
+        }
+    }
+
+    /// The members of an object, each handed to `member(scan, key)`.
+    fn object(&mut self, mut member: impl FnMut(&mut Self, &'a str) -> Option<()>) -> Option<()> {
+        self.eat(b'{')?;
+        if self.peek()? == b'}' {
+            self.i += 1;
+            return Some(());
+        }
+        loop {
+            let key = self.string()??;
+            self.eat(b':')?;
+            member(self, key)?;
+            match self.peek()? {
+                b',' => self.i += 1,
+                b'}' => {
+                    self.i += 1;
+                    return Some(());
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    fn headline(mut self) -> Option<Headline<'a>> {
+        let mut h = Headline::default();
+        self.object(|scan, key| {
+            match key {
+                "id" => {
+                    // As serde reads an `Option`: `"id": null` is no id.
+                    if scan.peek()? != b'n' {
+                        h.id = Some(IgnoredAny);
+                    }
+                    scan.skip()?;
+                }
+                "method" => h.method = Some(scan.id()??),
+                "params" if scan.peek()? == b'{' => {
+                    let mut f = Fields::default();
+                    scan.object(|scan, key| {
+                        match key {
+                            "threadId" => f.thread_id = scan.id()?,
+                            "turnId" => f.turn_id = scan.id()?,
+                            // Thread lifecycle notifications are rare: let the full parse read them.
+                            "thread" => return None,
+                            "turn" => f.turn = Some(scan.raw()?),
+                            "item" => f.item = Some(scan.raw()?),
+                            "tokenUsage" => f.token_usage = Some(scan.raw()?),
+                            "goal" => f.goal = Some(scan.raw()?),
+                            _ => scan.skip()?,
+                        }
+                        Some(())
+                    })?;
+                    h.params = Some(f);
+                }
+                _ => scan.skip()?,
+            }
+            Some(())
+        })?;
+        (self.peek().is_none()).then_some(h)
     }
 }
 
@@ -188,6 +361,64 @@ mod tests {
         assert_eq!(escaped.thread_id(), Some("a\"b"));
         assert!(Headline::peek("[1]").is_none());
         assert!(Headline::peek("noise").is_none());
+    }
+
+    /// What a headline holds, for comparing the scan with the full parse.
+    fn view(h: &Headline<'_>) -> String {
+        format!(
+            "{:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?}",
+            h.has_id(),
+            h.method(),
+            h.thread_id(),
+            h.turn_id(),
+            h.turn(),
+            h.item(),
+            h.token_usage(),
+            h.goal()
+        )
+    }
+
+    #[test]
+    fn the_scan_reads_what_the_full_parse_reads() {
+        for line in [
+            r#"{"method":"item/agentMessage/delta","params":{"threadId":"t","turnId":"u","itemId":"i","delta":"say \"hi\" {[ok]}"},"emittedAtMs":1}"#,
+            r#"{"method":"turn/completed","params":{"threadId":"t","turn":{"id":"u","items":[{"text":"]}"}],"status":"completed"}}}"#,
+            r#"{ "method" : "thread/goal/updated" , "params" : { "threadId" : "t" , "turnId" : null , "goal" : { "status" : "active" } } }"#,
+            r#"{"method":"thread/tokenUsage/updated","params":{"threadId":"t","turnId":"u","tokenUsage":{"last":{"totalTokens":3}}}}"#,
+            r#"{"method":"item/completed","params":{"item":{"type":"agentMessage","text":"a\nb"},"threadId":"t","turnId":"u"}}"#,
+            r#"{"id":7,"method":"item/tool/call","params":{}}"#,
+            r#"{"id":null,"method":"m"}"#,
+            r#"{"id":"x","result":{"turn":{"id":"u"}}}"#,
+            r#"{"method":"m"}"#,
+            r#"{}"#,
+        ] {
+            let scanned = Scan { s: line, i: 0 }
+                .headline()
+                .unwrap_or_else(|| panic!("scan gave up on {line}"));
+            let parsed = Headline::peek(line).unwrap_or_else(|| panic!("parse failed on {line}"));
+            assert_eq!(view(&scanned), view(&parsed), "{line}");
+        }
+    }
+
+    #[test]
+    fn the_scan_gives_up_where_the_full_parse_should_decide() {
+        for line in [
+            r#"{"method":"m","params":{"threadId":"a\"b"}}"#,
+            r#"{"method":"thread/started","params":{"thread":{"id":"t"}}}"#,
+            r#"{"method":5}"#,
+            r#"{"method":"m"} trailing"#,
+            r#"{"method":"m""#,
+            "[1]",
+            "noise",
+            "",
+        ] {
+            assert!(Scan { s: line, i: 0 }.headline().is_none(), "{line}");
+            assert_eq!(
+                Headline::scan(line).map(|h| view(&h)),
+                Headline::peek(line).map(|h| view(&h)),
+                "{line}"
+            );
+        }
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! input, however broken, makes decoding panic. `JsonlReader` runs on `LineSplitter`, the splitter
 //! the native client's reader runs on, so these exercise what ships.
 
-use codex_sdk_protocol::{JsonlReader, Message, RequestId, RpcError};
+use codex_sdk_protocol::{Headline, JsonlReader, Message, RequestId, RpcError};
 use proptest::prelude::*;
 use serde_json::json;
 use std::io::{BufReader, Read};
@@ -89,6 +89,35 @@ proptest! {
     fn arbitrary_json_never_panics(v in arbitrary_json()) {
         let _ = Message::decode(&v.to_string());
     }
+
+    /// The reader's fast scan reads what the full parse reads, on any line the full parse takes;
+    /// and it never panics, whatever the text.
+    #[test]
+    fn the_fast_scan_agrees_with_the_full_parse(v in arbitrary_json(), text in ".{0,120}") {
+        for line in [v.to_string(), text] {
+            if let Some(parsed) = Headline::peek(&line) {
+                let scanned = Headline::scan(&line);
+                prop_assert!(scanned.is_some(), "scan refused {}", line);
+                prop_assert_eq!(headline_view(&scanned.unwrap()), headline_view(&parsed), "{}", line);
+            } else {
+                let _ = Headline::scan(&line);
+            }
+        }
+    }
+}
+
+fn headline_view(h: &Headline<'_>) -> String {
+    format!(
+        "{:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?}",
+        h.has_id(),
+        h.method(),
+        h.thread_id(),
+        h.turn_id(),
+        h.turn(),
+        h.item(),
+        h.token_usage(),
+        h.goal()
+    )
 }
 
 fn arbitrary_json() -> impl Strategy<Value = serde_json::Value> {
@@ -96,7 +125,7 @@ fn arbitrary_json() -> impl Strategy<Value = serde_json::Value> {
         Just(serde_json::Value::Null),
         any::<bool>().prop_map(serde_json::Value::from),
         any::<i64>().prop_map(serde_json::Value::from),
-        "[a-z]{0,8}".prop_map(serde_json::Value::from),
+        "[a-z\"\\\\ {}\\[\\]]{0,8}".prop_map(serde_json::Value::from),
     ];
     leaf.prop_recursive(3, 24, 6, |inner| {
         prop_oneof![
@@ -108,6 +137,11 @@ fn arbitrary_json() -> impl Strategy<Value = serde_json::Value> {
                     Just("result".to_owned()),
                     Just("error".to_owned()),
                     Just("params".to_owned()),
+                    Just("threadId".to_owned()),
+                    Just("turnId".to_owned()),
+                    Just("turn".to_owned()),
+                    Just("item".to_owned()),
+                    Just("goal".to_owned()),
                     "[a-z]{1,4}"
                 ],
                 inner,
