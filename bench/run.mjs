@@ -49,6 +49,10 @@ if (want("stream")) {
   row("floor: reading the flood, no parsing", "floor", floors.x.value, all.plain.value, "ms", "plain client");
   row("floor: reading it and JSON.parse in batches", "floor", parse.x.value, all.plain.value, "ms", "plain client");
 }
+if (want("result")) {
+  const r = compare("result", ["sdk", "plain"], { FLOOD_DELTAS: "200000" });
+  row("result only, 200k deltas", "≤ 0.25×", r.sdk.value, r.plain.value, "ms", "plain client");
+}
 if (want("goal")) {
   const r = compare("goal", ["sdk", "plain"], {});
   row("goal, 2 continuations, real app-server", "≤ 1.03×", r.sdk.value, r.plain.value, "ms", "protocol script");

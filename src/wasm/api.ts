@@ -36,6 +36,7 @@ const PASS = 1;
 const RELABEL = 2;
 const HELD = 3;
 const COMPLETED = 5;
+const REUSABLE = 0x100;
 
 interface Message {
   method?: unknown;
@@ -160,9 +161,24 @@ export function wrap(raw: RawModule) {
         this.#methodNumber = this.#intern(method, 0);
         this.#methodRead = reads(method);
       }
-      const code = this.#methodRead
-        ? rawAgg.push_line(seq, line ?? json(msg, "push: the message"))
-        : rawAgg.push_ids(seq, this.#methodNumber, this.#intern(threadIdOf(msg.params), 1), this.#intern(turnIdOf(msg.params), 2));
+      let code: number;
+      if (this.#methodRead) {
+        code = rawAgg.push_line(seq, line ?? json(msg, "push: the message"));
+        this.#reuse = -1;
+      } else {
+        const thread = this.#intern(threadIdOf(msg.params), 1);
+        const turn = this.#intern(turnIdOf(msg.params), 2);
+        // The engine said its last answer holds for the same method, thread and turn until a push
+        // it did not so mark: a stream of deltas is decided once, not once per delta.
+        if (this.#reuse >= 0 && this.#methodNumber === this.#reuseKey[0] && thread === this.#reuseKey[1] && turn === this.#reuseKey[2]) {
+          code = this.#reuse;
+        } else {
+          code = rawAgg.push_ids(seq, this.#methodNumber, thread, turn);
+          this.#reuse = code & REUSABLE ? code & ~REUSABLE : -1;
+          this.#reuseKey = [this.#methodNumber, thread, turn];
+          code &= ~REUSABLE;
+        }
+      }
       switch (code) {
         case DROPPED:
           return [];
@@ -183,6 +199,10 @@ export function wrap(raw: RawModule) {
           });
       }
     }
+
+    /** The engine's last reusable answer (-1: none), and what it was for. */
+    #reuse = -1;
+    #reuseKey: [number, number, number] = [0, 0, 0];
 
     /** The last method's number for the engine, and whether the engine reads its params (then
      * it gets the message's text): a stream repeats its deltas' method. */

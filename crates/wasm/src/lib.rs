@@ -35,6 +35,10 @@ const RELABEL: u32 = 2;
 const HELD: u32 = 3;
 const SEE_TAKE: u32 = 4;
 const COMPLETED: u32 = 5;
+/// Set on a `push_ids` answer that the JS layer may reuse for the next notification with the same
+/// method, thread and turn, without asking again, until a push that is not so marked: the
+/// decision depends on nothing else, and this push changed nothing it depends on.
+const REUSABLE: u32 = 0x100;
 
 #[wasm_bindgen]
 impl RawAggregator {
@@ -64,9 +68,16 @@ impl RawAggregator {
     /// a number never interned reads as none too). Infallible, so the call returns a plain number.
     pub fn push_ids(&mut self, seq: u32, method: u32, thread_id: u32, turn_id: u32) -> u32 {
         let get = |i: u32| self.interned.get(i as usize).filter(|_| i != 0).map(String::as_str);
-        let event = Event::ids(get(method).unwrap_or_default(), get(thread_id), get(turn_id));
-        let held = self.inner.push(event, seq, &mut self.decided);
-        self.code(seq, held)
+        let method = get(method).unwrap_or_default();
+        // Of the methods whose params no engine reads, only a clear changes the engine's state.
+        let stateless = method != codex_sdk_protocol::server_notification::THREAD_GOAL_CLEARED;
+        let held = self
+            .inner
+            .push(Event::ids(method, get(thread_id), get(turn_id)), seq, &mut self.decided);
+        match self.code(seq, held) {
+            code @ (DROPPED | PASS | RELABEL) if stateless => code | REUSABLE,
+            code => code,
+        }
     }
 
     /// A notification as one JSON line (for the methods whose params an engine reads).

@@ -73,13 +73,28 @@ fn deltas_go_by_interned_ids_and_come_back_as_decisions() {
         agg.intern("u2"),
     );
     assert!(!reads_params("item/agentMessage/delta") && reads_params("turn/started"));
-    assert_eq!(agg.push_ids(1, delta, t, u1), 1, "a delta of the logical turn passes");
+    // 0x100 marks an answer the JS layer may reuse for the same method, thread and turn.
+    assert_eq!(
+        agg.push_ids(1, delta, t, u1),
+        0x100 | 1,
+        "a delta of the logical turn passes"
+    );
     assert_eq!(
         agg.push_ids(2, delta, t, u2),
-        0,
-        "a delta of a turn not the run's is dropped"
+        0x100,
+        "a delta of another turn is dropped"
     );
-    assert_eq!(agg.push_ids(3, delta, t, 999), 0, "an id never interned reads as none");
+    assert_eq!(
+        agg.push_ids(3, delta, t, 999),
+        0x100,
+        "an id never interned reads as none"
+    );
+    let cleared = agg.intern("thread/goal/cleared");
+    assert_eq!(
+        agg.push_ids(4, cleared, t, 0) & 0x100,
+        0,
+        "a clear changes the run: never reused"
+    );
 }
 
 #[wasm_bindgen_test]
