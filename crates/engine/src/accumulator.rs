@@ -1,8 +1,8 @@
 use crate::event::{Body, TurnHeader};
 use crate::result::{TurnResult, TurnResultStatus};
-use crate::usage::add_usage;
+use crate::usage::Usage;
 use crate::{CompletedTurn, Completion};
-use codex_sdk_protocol::{ThreadGoal, TokenUsageBreakdown, TurnError, TurnStatus};
+use codex_sdk_protocol::{ThreadGoal, TurnError, TurnStatus};
 use serde_json::Value;
 use std::collections::HashSet;
 
@@ -11,10 +11,14 @@ use std::collections::HashSet;
 #[derive(Debug, Default, Clone)]
 pub struct Accumulator {
     items: Vec<Value>,
-    usage: Option<TokenUsageBreakdown>,
+    usage: Usage,
     turn_ids: Vec<String>,
     /// The same ids, for O(1) membership however many physical turns a goal runs.
     known: HashSet<String>,
+    /// Turns seen to complete, and the ids of the items taken: what arrives twice (a run resumed
+    /// after a dropped connection is reconciled from the thread's history) is taken once.
+    completed: HashSet<String>,
+    item_ids: HashSet<String>,
     started_at: Option<i64>,
     completed_at: Option<i64>,
     duration_ms: Option<i64>,
@@ -24,11 +28,37 @@ pub struct Accumulator {
 }
 
 impl Accumulator {
+    /// Whether this notification repeats one already taken: an item with an id already seen, or
+    /// the completion of a turn already completed.
+    pub fn is_repeat(&self, body: &Body, completed: bool) -> bool {
+        match body {
+            Body::Item(item) => item
+                .get("id")
+                .and_then(Value::as_str)
+                .is_some_and(|id| self.item_ids.contains(id)),
+            Body::Turn(turn) if completed => self.completed.contains(&turn.id),
+            _ => false,
+        }
+    }
+
+    pub fn has_item(&self, id: &str) -> bool {
+        self.item_ids.contains(id)
+    }
+
+    pub fn has_completed(&self, turn: &str) -> bool {
+        self.completed.contains(turn)
+    }
+
     /// Takes what a notification of this logical turn carries (its body is consumed: items move in).
     pub fn observe(&mut self, body: Body, completed: bool) {
         match body {
-            Body::Item(item) => self.items.push(item),
-            Body::Usage(Some(last)) => add_usage(&mut self.usage, &last),
+            Body::Item(item) => {
+                if let Some(id) = item.get("id").and_then(Value::as_str) {
+                    self.item_ids.insert(id.to_owned());
+                }
+                self.items.push(item)
+            }
+            Body::Usage { last, total } => self.usage.update(last.as_ref(), total.as_ref()),
             Body::Turn(turn) if completed => self.turn_completed(turn),
             Body::Turn(turn) => {
                 self.add_turn(&turn.id);
@@ -43,6 +73,7 @@ impl Accumulator {
 
     fn turn_completed(&mut self, turn: TurnHeader) {
         self.add_turn(&turn.id);
+        self.completed.insert(turn.id.clone());
         self.started_at = self.started_at.or(turn.started_at);
         self.completed_at = turn.completed_at.or(self.completed_at);
         if let Some(d) = turn.duration_ms {
@@ -115,7 +146,7 @@ impl Accumulator {
             duration_ms: self.duration_ms,
             final_response: final_response(&self.items),
             items: self.items.clone(),
-            usage: self.usage.clone(),
+            usage: self.usage.sum().cloned(),
             turn_ids: self.turn_ids.clone(),
             goal: self.goal.clone(),
         }

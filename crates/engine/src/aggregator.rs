@@ -63,6 +63,14 @@ impl<P> Aggregator<P> {
         }
     }
 
+    /// What the run has gathered so far (for reconciling it with the thread's history).
+    pub fn accumulator(&self) -> &crate::Accumulator {
+        match self {
+            Aggregator::Goal(e) => e.accumulator(),
+            Aggregator::Turn(e) => e.accumulator(),
+        }
+    }
+
     /// Physical turns so far, in order.
     pub fn turn_ids(&self) -> Vec<String> {
         match self {

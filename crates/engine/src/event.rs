@@ -28,7 +28,11 @@ pub enum Body {
     /// `item/completed`: the item, owned, for the result.
     Item(Value),
     /// `thread/tokenUsage/updated`: that model response's usage (`tokenUsage.last`).
-    Usage(Option<TokenUsageBreakdown>),
+    /// A model response's usage (`last`) and the thread's running total after it (`total`).
+    Usage {
+        last: Option<TokenUsageBreakdown>,
+        total: Option<TokenUsageBreakdown>,
+    },
     /// `thread/goal/updated`: the goal's status, and the whole snapshot when it reads as one.
     Goal {
         status: Option<ThreadGoalStatus>,
@@ -61,9 +65,11 @@ struct StatusOnly {
 }
 
 #[derive(Deserialize)]
-struct UsageLast {
+struct UsageUpdate {
     #[serde(default)]
     last: Option<TokenUsageBreakdown>,
+    #[serde(default)]
+    total: Option<TokenUsageBreakdown>,
 }
 
 /// Whether an engine reads more of this method's params than its thread and turn ids. A caller
@@ -95,8 +101,11 @@ impl<'a> Event<'a> {
             m::ITEM_COMPLETED => head.item().and_then(|i| serde_json::from_str(i).ok()).map(Body::Item),
             m::THREAD_TOKEN_USAGE_UPDATED => head
                 .token_usage()
-                .and_then(|u| serde_json::from_str::<UsageLast>(u).ok())
-                .map(|u| Body::Usage(u.last)),
+                .and_then(|u| serde_json::from_str::<UsageUpdate>(u).ok())
+                .map(|u| Body::Usage {
+                    last: u.last,
+                    total: u.total,
+                }),
             m::THREAD_GOAL_UPDATED => head.goal().map(|g| Body::Goal {
                 status: serde_json::from_str::<StatusOnly>(g).ok().and_then(|s| s.status),
                 goal: serde_json::from_str(g).ok(),

@@ -70,6 +70,10 @@ impl<P> GoalEngine<P> {
         self.acc.turn_ids()
     }
 
+    pub fn accumulator(&self) -> &Accumulator {
+        &self.acc
+    }
+
     pub fn goal(&self) -> Option<&ThreadGoal> {
         self.acc.goal()
     }
@@ -108,6 +112,7 @@ impl<P> GoalEngine<P> {
                 }
             }
             _ => match event.turn_id {
+                _ if self.acc.is_repeat(&event.body, false) => {}
                 Some(turn) if self.is_ours(turn) => {
                     let emit = self.relabel(Some(turn), payload);
                     self.acc.observe(event.body, false);
@@ -131,6 +136,9 @@ impl<P> GoalEngine<P> {
         let Some(turn) = event.turn_id.map(str::to_owned) else {
             return;
         };
+        if self.acc.has_completed(&turn) {
+            return;
+        }
         if let Body::Turn(header) = event.body {
             self.acc.observe(Body::Turn(header), false);
         }
@@ -153,7 +161,7 @@ impl<P> GoalEngine<P> {
 
     fn on_turn_completed(&mut self, event: Event<'_>, out: &mut Vec<Emit<P>>) {
         let Some(turn) = event.turn_id else { return };
-        if !self.is_ours(turn) {
+        if !self.is_ours(turn) || self.acc.has_completed(turn) {
             return;
         }
         if self.running.as_deref() == Some(turn) {

@@ -23,7 +23,6 @@ pub use goal::GoalEngine;
 pub use lines::{Line, LineAggregator, LineError};
 pub use result::{TurnResult, TurnResultStatus};
 pub use turn::TurnAggregator;
-pub use usage::add_usage;
 
 use codex_sdk_protocol::{server_notification as m, TurnError};
 use serde::Serialize;

@@ -44,6 +44,10 @@ impl<P> TurnAggregator<P> {
         self.done
     }
 
+    pub fn accumulator(&self) -> &Accumulator {
+        &self.acc
+    }
+
     /// Fixes the turn id (from the `turn/start` response) and releases what was held for it.
     pub fn set_turn_id(&mut self, id: &str, out: &mut Vec<Emit<P>>) {
         if self.turn_id.is_some() {
@@ -87,7 +91,7 @@ impl<P> TurnAggregator<P> {
     }
 
     fn accept(&mut self, completed: bool, body: Body, payload: P, out: &mut Vec<Emit<P>>) {
-        if self.done {
+        if self.done || self.acc.is_repeat(&body, completed) {
             return;
         }
         self.acc.observe(body, completed);

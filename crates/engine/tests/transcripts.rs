@@ -206,3 +206,29 @@ fn a_recorded_plain_turn_aggregates() {
     assert_eq!(usage_total(&r), 15);
     assert!(emitted >= 5);
 }
+
+#[test]
+fn items_and_completions_arriving_twice_are_taken_once() {
+    // As when a run resumed after a dropped connection is reconciled from the thread's history:
+    // what the history repeats of what already arrived changes nothing.
+    let events = load("goal-complete-after-continuation");
+    let second = events
+        .iter()
+        .enumerate()
+        .filter(|(_, (m, _))| m == "turn/started")
+        .nth(1)
+        .unwrap()
+        .0;
+    let mut doubled = events[..second].to_vec();
+    doubled.extend(
+        events[..second]
+            .iter()
+            .filter(|(m, _)| m == "item/completed" || m == "turn/completed")
+            .cloned(),
+    );
+    doubled.extend_from_slice(&events[second..]);
+    let (clean, r, _) = run_goal(&events);
+    let (stream, again, _) = run_goal(&doubled);
+    assert_eq!(again, r, "the same result");
+    assert_eq!(stream, clean, "nothing repeated on the stream");
+}
