@@ -102,6 +102,20 @@ export interface BindingClientOptions {
   mergeDeltasAfter?: number
 }
 
+/** `Codex.connect()` options: where and how to connect, and the options a client has either way. */
+export interface BindingConnectOptions {
+  url: string
+  token?: string
+  codexHome?: string
+  allowInsecure?: boolean
+  /** `false`: give up at the first drop; else re-dial within these bounds. */
+  reconnect?: boolean
+  reconnectAttempts?: number
+  reconnectMaxDelayMs?: number
+  connectTimeoutMs?: number
+  client: BindingClientOptions
+}
+
 /** An error as data: the `code` is stable; which other fields are set depends on it. */
 export interface BindingError {
   code: string
@@ -122,6 +136,9 @@ export interface BindingRpcError {
   code: number
   message: string
 }
+
+/** Connects to a running app-server and completes the handshake. */
+export declare function connectClient(options: BindingConnectOptions): Promise<BindingClient | BindingError>
 
 /** Spawns the app-server and completes the handshake. */
 export declare function startClient(options: BindingClientOptions): Promise<BindingClient | BindingError>

@@ -1,7 +1,7 @@
 import type { BindingClient } from "../binding/index";
 import { withSignal } from "./abort";
 import { resolveCodexPath } from "./binary";
-import { CodexError, describe, TimeoutError } from "./errors";
+import { CodexError, describe, invalidArgument, TimeoutError } from "./errors";
 import { settle } from "./outcome";
 import { lineIterator } from "./iterate";
 import { binding } from "./native";
@@ -12,6 +12,7 @@ import type {
   ClientRequestMap,
   ClientResponseMap,
   CodexOptions,
+  ConnectOptions,
   GetAccountResponse,
   LoginHandle,
   Metadata,
@@ -34,7 +35,7 @@ type ParamsOf<M extends string> = M extends keyof ClientRequestMap ? ClientReque
 /** A client of one `codex app-server` process, spawned and supervised by the native core. */
 export class Codex implements AsyncDisposable {
   readonly metadata: Metadata;
-  /** The app-server process, when this client spawned it. */
+  /** The app-server process, when this client spawned it (null after `Codex.connect`). */
   readonly pid: number | null;
   readonly #client: BindingClient;
   readonly #closing = new AbortController();
@@ -53,34 +54,61 @@ export class Codex implements AsyncDisposable {
   static async start(options?: CodexOptions): Promise<Codex> {
     const what = "Codex.start";
     const o = check.options(options, what, START_OPTIONS);
-    const clientInfo = o.clientInfo === undefined ? undefined : check.options(o.clientInfo, `${what}: clientInfo`, ["name", "title", "version"]);
-    if (clientInfo) {
-      check.string(clientInfo.name, "clientInfo.name", what);
-      check.string(clientInfo.version, "clientInfo.version", what);
-      check.string(clientInfo.title, "clientInfo.title", what, { optional: true });
-    }
     const env = check.record(o.env, "env", what);
     for (const [k, v] of Object.entries(env ?? {})) check.string(v, `env.${k}`, what, { nonEmpty: false });
     const config = check.record(o.config, "config", what);
-    const onServerRequest = check.func<CodexOptions["onServerRequest"]>(o.onServerRequest, "onServerRequest", what);
+    const common = clientOptions(o, what);
     const client = await settle(
       binding.startClient({
+        ...common.binding,
         codexPath: resolveCodexPath(check.string(o.codexPath, "codexPath", what, { optional: true })),
         config: config ? JSON.parse(check.json(config, "config", what)) : undefined,
         cwd: check.string(o.cwd, "cwd", what, { optional: true }),
         env: env as Record<string, string> | undefined,
-        clientInfo: clientInfo as CodexOptions["clientInfo"],
-        experimentalApi: check.boolean(o.experimentalApi, "experimentalApi", what),
         startupTimeoutMs: check.timeout(o.startupTimeoutMs, "startupTimeoutMs", what),
-        requestTimeoutMs: check.timeout(o.requestTimeoutMs, "requestTimeoutMs", what),
-        serverRequestTimeoutMs: check.timeout(o.serverRequestTimeoutMs, "serverRequestTimeoutMs", what),
-        mergeDeltasAfter: o.mergeDeltasAfter === Infinity ? Infinity : check.positiveInteger(o.mergeDeltasAfter, "mergeDeltasAfter", what),
       }),
     );
-    return new Codex(client, onServerRequest);
+    return new Codex(client, common.onServerRequest);
   }
 
-  /** Ends the app-server (stdin closed, then TERM, then KILL) and settles everything pending. Idempotent. */
+  /**
+   * Connects to an app-server this client did not spawn (`ws://`, `wss://`, `unix://`) and completes
+   * the handshake. The same API as a spawned one; `pid` is null and `close()` never stops the server.
+   * A dropped connection is re-dialled and the runs in progress resumed (see `reconnect`).
+   */
+  static async connect(options: ConnectOptions): Promise<Codex> {
+    const what = "Codex.connect";
+    if (options === undefined) throw invalidArgument(`${what}: options with a url are required`);
+    const o = check.options(options, what, CONNECT_OPTIONS);
+    const url = check.string(o.url, "url", what) as string;
+    const reconnect = o.reconnect;
+    let policy: { reconnect?: boolean; reconnectAttempts?: number; reconnectMaxDelayMs?: number } = {};
+    if (typeof reconnect === "boolean") policy = { reconnect };
+    else if (reconnect !== undefined) {
+      const r = check.options(reconnect, `${what}: reconnect`, ["attempts", "maxDelayMs"]);
+      policy = {
+        reconnect: true,
+        reconnectAttempts: check.positiveInteger(r.attempts, "reconnect.attempts", what),
+        reconnectMaxDelayMs: check.timeout(r.maxDelayMs, "reconnect.maxDelayMs", what),
+      };
+    }
+    const common = clientOptions(o, what);
+    const client = await settle(
+      binding.connectClient({
+        url,
+        token: check.string(o.token, "token", what, { optional: true }),
+        codexHome: check.string(o.codexHome, "codexHome", what, { optional: true }),
+        allowInsecure: check.boolean(o.allowInsecure, "allowInsecure", what),
+        connectTimeoutMs: check.timeout(o.connectTimeoutMs, "connectTimeoutMs", what),
+        ...policy,
+        client: { ...common.binding, codexPath: "" },
+      }),
+    );
+    return new Codex(client, common.onServerRequest);
+  }
+
+  /** Ends the connection and settles everything pending; a spawned app-server is ended too (stdin
+   * closed, then TERM, then KILL, to its whole process tree), a connected one keeps running. Idempotent. */
   close(): Promise<void> {
     if (!this.#closed) {
       this.#closing.abort();
@@ -244,11 +272,19 @@ export class Codex implements AsyncDisposable {
    * its answer, or a JSON-RPC error saying why there is none (it threw, or its answer cannot be sent
    * as JSON). Nothing here can throw into the host or leave a rejection unhandled. */
   #onServerRequest(handler: NonNullable<CodexOptions["onServerRequest"]>, line: string): void {
-    const message = JSON.parse(line) as ServerRequest | { method: "serverRequest/resolved"; params: { requestId: string | number } };
+    const message = JSON.parse(line) as ServerRequest | { method: "serverRequest/resolved"; params: { requestId: string | number; reason?: string } };
     if (!("id" in message)) {
-      // The server resolved it (its turn ended), or it timed out and got the default answer.
-      const reason = new CodexError("the server request was resolved without this answer", "ERR_REQUEST_RESOLVED");
-      this.#serverRequests.get(JSON.stringify(message.params.requestId))?.abort(reason);
+      // The server resolved it (its turn ended), it timed out and got the default answer, or the
+      // connection it was asked on dropped. Its handler's answer goes nowhere now: a request asked
+      // later on a new connection may reuse the id.
+      const key = JSON.stringify(message.params.requestId);
+      const why =
+        message.params.reason === "connectionLost"
+          ? "the connection it was asked on dropped before the answer was sent (the server may ask again)"
+          : "the server request was resolved without this answer";
+      const controller = this.#serverRequests.get(key);
+      this.#serverRequests.delete(key);
+      controller?.abort(new CodexError(why, "ERR_REQUEST_RESOLVED"));
       return;
     }
     const request = message;
@@ -256,6 +292,7 @@ export class Codex implements AsyncDisposable {
     const controller = new AbortController();
     this.#serverRequests.set(id, controller);
     const answer = (result: string | null, error: { code: number; message: string } | null) => {
+      if (this.#serverRequests.get(id) !== controller) return;
       this.#serverRequests.delete(id);
       // An error result means the connection closed meanwhile; the request died with it.
       this.#client.respond(id, result, error);
@@ -284,19 +321,30 @@ export class Codex implements AsyncDisposable {
   }
 }
 
-const START_OPTIONS = [
-  "codexPath",
-  "config",
-  "cwd",
-  "env",
-  "clientInfo",
-  "experimentalApi",
-  "startupTimeoutMs",
-  "requestTimeoutMs",
-  "serverRequestTimeoutMs",
-  "onServerRequest",
-  "mergeDeltasAfter",
-] as const;
+/** The options a client has however it reaches its app-server. */
+const CLIENT_OPTIONS = ["clientInfo", "experimentalApi", "requestTimeoutMs", "serverRequestTimeoutMs", "onServerRequest", "mergeDeltasAfter"] as const;
+const START_OPTIONS = ["codexPath", "config", "cwd", "env", "startupTimeoutMs", ...CLIENT_OPTIONS];
+const CONNECT_OPTIONS = ["url", "token", "codexHome", "allowInsecure", "reconnect", "connectTimeoutMs", ...CLIENT_OPTIONS];
+
+/** The checked options of `CLIENT_OPTIONS`, as the binding takes them. */
+function clientOptions(o: Record<string, unknown>, what: string) {
+  const clientInfo = o.clientInfo === undefined ? undefined : check.options(o.clientInfo, `${what}: clientInfo`, ["name", "title", "version"]);
+  if (clientInfo) {
+    check.string(clientInfo.name, "clientInfo.name", what);
+    check.string(clientInfo.version, "clientInfo.version", what);
+    check.string(clientInfo.title, "clientInfo.title", what, { optional: true });
+  }
+  return {
+    onServerRequest: check.func<CodexOptions["onServerRequest"]>(o.onServerRequest, "onServerRequest", what),
+    binding: {
+      clientInfo: clientInfo as CodexOptions["clientInfo"],
+      experimentalApi: check.boolean(o.experimentalApi, "experimentalApi", what),
+      requestTimeoutMs: check.timeout(o.requestTimeoutMs, "requestTimeoutMs", what),
+      serverRequestTimeoutMs: check.timeout(o.serverRequestTimeoutMs, "serverRequestTimeoutMs", what),
+      mergeDeltasAfter: o.mergeDeltasAfter === Infinity ? Infinity : check.positiveInteger(o.mergeDeltasAfter, "mergeDeltasAfter", what),
+    },
+  };
+}
 
 function requireId(id: unknown, what: string): string {
   return check.string(id, "threadId", what) as string;

@@ -14,6 +14,8 @@ export type ErrorCode =
   | "ERR_EPHEMERAL_THREAD"
   | "ERR_NO_ACTIVE_TURN"
   | "ERR_SPAWN"
+  | "ERR_AUTH"
+  | "ERR_CONNECT"
   | "ERR_NATIVE_BINDING"
   | "ERR_PROTOCOL"
   | "ERR_LOGIN_FAILED"

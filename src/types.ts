@@ -54,6 +54,30 @@ export interface CodexOptions {
   mergeDeltasAfter?: number;
 }
 
+/** `Codex.connect()`: an app-server this client did not spawn. */
+export interface ConnectOptions {
+  /** `ws://host:port`, `wss://…`, `unix:///path/to.sock`, or `unix://` for the control socket of
+   * `codexHome` (`app-server-control/app-server-control.sock`). */
+  url: string;
+  /** Sent as `Authorization: Bearer <token>`; never logged, never in an error. */
+  token?: string;
+  /** Where `unix://` finds the control socket; default `$CODEX_HOME`, else `~/.codex`. */
+  codexHome?: string;
+  /** Permit plain `ws://` to a host that is not loopback (the token would travel in clear). */
+  allowInsecure?: boolean;
+  /** Re-dial a dropped connection and resume the runs in progress; default true (8 attempts, backoff
+   * with jitter up to 5 s between them). `false` gives up at the first drop. */
+  reconnect?: boolean | { attempts?: number; maxDelayMs?: number };
+  /** Each dial plus handshake; default 10 000. */
+  connectTimeoutMs?: number;
+  clientInfo?: ClientInfo;
+  experimentalApi?: boolean;
+  requestTimeoutMs?: number;
+  serverRequestTimeoutMs?: number;
+  onServerRequest?: CodexOptions["onServerRequest"];
+  mergeDeltasAfter?: number;
+}
+
 export interface Metadata {
   userAgent: string;
   codexHome: string;

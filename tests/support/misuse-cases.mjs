@@ -66,6 +66,22 @@ add("Codex.start: a config value the app-server refuses (its error, without a ba
 });
 add("Codex.start: experimentalApi not a boolean", { setup: "none", run: ({ Codex }) => Codex.start({ experimentalApi: "yes" }), expect: invalid(/experimentalApi must be a boolean/) });
 
+// ---- Codex.connect ----
+const connectCase = (name, options, expect) => add(`Codex.connect: ${name}`, { setup: "none", run: ({ Codex }) => Codex.connect(options), expect });
+add("Codex.connect()", { setup: "none", run: ({ Codex }) => Codex.connect(), expect: invalid(/Codex\.connect: options with a url are required/) });
+connectCase("no url", { token: "t" }, invalid(/Codex\.connect: url must be a string, got undefined/));
+connectCase("a url that is not ws, wss or unix", { url: "http://127.0.0.1:1" }, invalid(/Codex\.connect: .*ws:\/\/, wss:\/\/ or unix:\/\//));
+connectCase("a url that is not a url", { url: "not a url" }, invalid(/Codex\.connect: /));
+connectCase("a token that is not a string", { url: "ws://127.0.0.1:1", token: 42 }, invalid(/token must be a string, got 42/));
+connectCase("a token a header cannot carry", { url: "ws://127.0.0.1:1", token: "abc\r\nX-Injected: 1" }, invalid(/the token cannot be sent in an HTTP header/));
+connectCase("reconnect attempts of zero", { url: "ws://127.0.0.1:1", reconnect: { attempts: 0 } }, invalid(/reconnect\.attempts/, "RangeError"));
+connectCase("reconnect with an unknown bound", { url: "ws://127.0.0.1:1", reconnect: { attemps: 2 } }, invalid(/unknown option "attemps" \(did you mean "attempts"\?\)/));
+connectCase("a spawning option", { url: "ws://127.0.0.1:1", codexPath: "/x" }, invalid(/unknown option "codexPath"/));
+connectCase("plain ws:// off loopback", { url: "ws://192.0.2.1:4500", token: "t" }, invalid(/plain ws:\/\/ to a host that is not loopback .* allowInsecure/));
+for (const [label, [value, kind]] of Object.entries(badTimeouts)) {
+  connectCase(`connectTimeoutMs ${label}`, { url: "ws://127.0.0.1:1", connectTimeoutMs: value }, invalid(/connectTimeoutMs/, kind));
+}
+
 // ---- the client ----
 add("request: method not a string", { setup: "codex", run: ({ codex }) => codex.request(5), expect: invalid(/request: method must be a string/) });
 add("request: empty method", { setup: "codex", run: ({ codex }) => codex.request(""), expect: invalid(/request: method must not be empty/) });

@@ -113,3 +113,29 @@ export async function usage(): Promise<void> {
   }
   await codex.close();
 }
+
+export async function connecting(token: string): Promise<void> {
+  const daemon = await Codex.connect({ url: "unix://", codexHome: "/home/me/.codex" });
+  const pid: number | null = daemon.pid;
+  void pid;
+  await daemon.close();
+  const remote = await Codex.connect({
+    url: "wss://codex.example.com",
+    token,
+    reconnect: { attempts: 3, maxDelayMs: 2_000 },
+    connectTimeoutMs: 5_000,
+    requestTimeoutMs: 60_000,
+    onServerRequest: async () => ({ decision: "decline" }),
+  });
+  const thread = await remote.startThread();
+  await thread.runGoal("ship it");
+  try {
+    await Codex.connect({ url: "ws://10.0.0.2:4500", token, allowInsecure: true, reconnect: false });
+  } catch (err) {
+    if (err instanceof CodexError && (err.code === "ERR_AUTH" || err.code === "ERR_CONNECT")) console.log(err.message);
+  }
+  // @ts-expect-error: the url is required
+  await Codex.connect({ token });
+  // @ts-expect-error: spawning options do not apply to a connection
+  await Codex.connect({ url: "unix://", codexPath: "/usr/bin/codex" });
+}

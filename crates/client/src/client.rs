@@ -5,13 +5,12 @@
 use crate::error::{code, ClientError};
 use crate::options::ClientOptions;
 use crate::pending::Pending;
-use crate::process::{self, Exit, KillSignal};
 use crate::retry;
 use crate::route::Route;
 use crate::server_request::ServerRequestHandler;
-use crate::stderr_tail::StderrTail;
+use crate::stdio;
 use crate::stream::{self, EventStream};
-use crate::{reader, stdio};
+use crate::transport::{Link, Transport};
 use codex_sdk_protocol::{
     encode_error_response, encode_notification, encode_request, encode_response, RequestId, RpcError,
 };
@@ -20,8 +19,6 @@ use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
-use tokio::io::BufReader;
-use tokio::sync::{mpsc, watch};
 
 /// What the `initialize` response told us about the server.
 #[derive(Debug, Clone, Serialize)]
@@ -34,7 +31,8 @@ pub struct Metadata {
     pub server_version: Option<String>,
 }
 
-/// A connection to one app-server process. Cheap to clone; all clones share the process.
+/// A connection to one app-server: a process it spawned, or one it connected to. Cheap to clone;
+/// all clones share the connection.
 #[derive(Clone)]
 pub struct Client {
     pub(crate) inner: Arc<Inner>,
@@ -42,12 +40,8 @@ pub struct Client {
 
 pub(crate) struct Inner {
     pub(crate) options: ClientOptions,
-    writer: Mutex<Option<mpsc::UnboundedSender<String>>>,
+    pub(crate) transport: Arc<dyn Transport>,
     state: Mutex<State>,
-    pid: Option<u32>,
-    stderr: StderrTail,
-    kill: mpsc::UnboundedSender<KillSignal>,
-    exit: watch::Receiver<Option<Exit>>,
     metadata: Mutex<Option<Metadata>>,
     pub(crate) handler: Mutex<Option<ServerRequestHandler>>,
 }
@@ -69,66 +63,53 @@ impl Client {
     /// Spawns `codex app-server` and completes the handshake within `startup_timeout_ms`.
     pub async fn start(options: ClientOptions) -> Result<Client, ClientError> {
         let startup = options.startup_timeout();
-        let args = options.args().map_err(ClientError::invalid)?;
-        let spawned = process::spawn(&options, &args)?;
-        let (writer_tx, writer_rx) = mpsc::unbounded_channel::<String>();
-        let (kill_tx, kill_rx) = mpsc::unbounded_channel();
-        let (exit_tx, exit_rx) = watch::channel(None);
-        let stderr = StderrTail::default();
-        let inner = Arc::new(Inner {
-            options,
-            writer: Mutex::new(Some(writer_tx)),
-            state: Mutex::new(State::default()),
-            pid: spawned.pid,
-            stderr: stderr.clone(),
-            kill: kill_tx,
-            exit: exit_rx,
-            metadata: Mutex::new(None),
-            handler: Mutex::new(None),
-        });
-        tokio::spawn(stderr.collect(spawned.stderr));
-        tokio::spawn(stdio::write_lines(spawned.stdin, writer_rx));
-        let stdout = BufReader::with_capacity(64 * 1024, spawned.stdout);
-        let reader = tokio::spawn(reader::read_lines(Arc::downgrade(&inner), stdout));
-        tokio::spawn(stdio::supervise(
-            Arc::downgrade(&inner),
-            spawned.child,
-            spawned.tree,
-            kill_rx,
-            exit_tx,
-            reader,
-        ));
+        let (stdio, parts) = stdio::spawn(&options)?;
+        let stdio = Arc::new(stdio);
+        let client = Client::with_transport(options, stdio.clone());
+        stdio.run(Arc::downgrade(&client.inner), parts);
+        client
+            .open(startup, "the app-server did not complete its handshake")
+            .await?;
+        Ok(client)
+    }
 
-        let client = Client { inner };
-        match tokio::time::timeout(startup, client.handshake()).await {
-            Ok(Ok(())) => Ok(client),
+    pub(crate) fn with_transport(options: ClientOptions, transport: Arc<dyn Transport>) -> Client {
+        Client {
+            inner: Arc::new(Inner {
+                options,
+                transport,
+                state: Mutex::new(State::default()),
+                metadata: Mutex::new(None),
+                handler: Mutex::new(None),
+            }),
+        }
+    }
+
+    /// Completes the handshake within `limit`, or closes and fails.
+    pub(crate) async fn open(&self, limit: Duration, late: &str) -> Result<(), ClientError> {
+        match tokio::time::timeout(limit, self.handshake()).await {
+            Ok(Ok(())) => Ok(()),
             Ok(Err(e)) => {
-                client.close().await;
+                self.close().await;
                 Err(e)
             }
             Err(_) => {
-                client.close().await;
-                let mut e = ClientError::new(
-                    code::TIMEOUT,
-                    format!(
-                        "the app-server did not complete its handshake within {} ms",
-                        startup.as_millis()
-                    ),
-                )
-                .with_method("initialize");
-                e.details.stderr_tail = Some(client.inner.stderr.readable());
+                self.close().await;
+                let mut e = ClientError::new(code::TIMEOUT, format!("{late} within {} ms", limit.as_millis()))
+                    .with_method("initialize");
+                e.details.stderr_tail = self.inner.transport.start_failure_detail();
                 Err(e)
             }
         }
     }
 
-    async fn handshake(&self) -> Result<(), ClientError> {
+    pub(crate) async fn handshake(&self) -> Result<(), ClientError> {
         let o = &self.inner.options;
         let params = json!({
             "clientInfo": { "name": o.client_info.name, "title": o.client_info.title, "version": o.client_info.version },
             "capabilities": { "experimentalApi": o.experimental_api },
         });
-        let result = self.request_with("initialize", Some(params), None).await?;
+        let result = self.send_once("initialize", Some(params), None, None, false).await?;
         let text = |k: &str| result.get(k).and_then(Value::as_str).unwrap_or_default().to_owned();
         let user_agent = text("userAgent");
         let server_version = server_version(&user_agent);
@@ -152,7 +133,7 @@ impl Client {
     }
 
     pub fn pid(&self) -> Option<u32> {
-        self.inner.pid
+        self.inner.transport.pid()
     }
 
     /// Sends a request and waits for its answer, within `requestTimeoutMs`.
@@ -173,7 +154,7 @@ impl Client {
         let mut attempt = 1;
         loop {
             let left = deadline.map(|d| d.saturating_duration_since(tokio::time::Instant::now()));
-            let error = match self.send_once(method, params.clone(), left, timeout).await {
+            let error = match self.send_once(method, params.clone(), left, timeout, true).await {
                 Err(e) if e.details.rpc_code == Some(retry::OVERLOADED) => e,
                 other => return other,
             };
@@ -187,27 +168,77 @@ impl Client {
         }
     }
 
-    async fn send_once(
+    /// One request. `gated`: while a connection that can come back is down, wait for it (within
+    /// the request's time) instead of failing; the client's own reconnection requests are not. A
+    /// request that could not be written because the connection was dropping was never sent, so it
+    /// waits for the next connection too.
+    pub(crate) async fn send_once(
         &self,
         method: &str,
         params: Option<Value>,
         left: Option<Duration>,
         timeout: Option<Duration>,
+        gated: bool,
     ) -> Result<Value, ClientError> {
-        let (id, rx) = {
-            let mut st = self.inner.state();
-            if let Some(e) = &st.closed {
-                return Err(e.clone().with_method(method));
+        let deadline = left.map(|l| tokio::time::Instant::now() + l);
+        let (id, rx) = loop {
+            let mut link = self.inner.transport.link().filter(|_| gated);
+            if let Some(link) = &mut link {
+                let up = link.wait_for(|l| *l != Link::Down);
+                let waited = match deadline {
+                    Some(d) => tokio::time::timeout_at(d, up).await.is_ok(),
+                    None => {
+                        let _ = up.await;
+                        true
+                    }
+                };
+                if !waited {
+                    let ms = timeout.or(left).unwrap_or_default().as_millis() as u64;
+                    return Err(ClientError::new(
+                        code::TIMEOUT,
+                        format!("{method}: the connection did not come back within {ms} ms"),
+                    )
+                    .with_method(method));
+                }
             }
-            st.pending.insert(method)
+            let (id, rx) = {
+                let mut st = self.inner.state();
+                if let Some(e) = &st.closed {
+                    return Err(e.clone().with_method(method));
+                }
+                st.pending.insert(method)
+            };
+            match self.inner.write(encode_request(&id, method, params.as_ref())) {
+                Ok(()) => break (id, rx),
+                Err(e) => {
+                    self.inner.state().pending.forget(&id);
+                    let Some(mut link) = link else {
+                        return Err(e.with_method(method));
+                    };
+                    // The write lost a race with the drop: wait for the link to move on from what
+                    // it was before the write, then go round again unless it is gone for good.
+                    let moved = async {
+                        if !link.has_changed().unwrap_or(true) {
+                            let _ = link.changed().await;
+                        }
+                        *link.borrow_and_update()
+                    };
+                    let now = match deadline {
+                        Some(d) => tokio::time::timeout_at(d, moved).await.ok(),
+                        None => Some(moved.await),
+                    };
+                    if !matches!(now, Some(Link::Down | Link::Up)) {
+                        return Err(e.with_method(method));
+                    }
+                }
+            }
         };
-        self.inner.write(encode_request(&id, method, params.as_ref()))?;
-        let answer = match left {
-            Some(t) => match tokio::time::timeout(t, rx).await {
+        let answer = match deadline {
+            Some(d) => match tokio::time::timeout_at(d, rx).await {
                 Ok(answer) => answer,
                 Err(_) => {
                     self.inner.state().pending.forget(&id);
-                    let ms = timeout.unwrap_or(t).as_millis() as u64;
+                    let ms = timeout.or(left).unwrap_or_default().as_millis() as u64;
                     return Err(ClientError::timeout(method, ms));
                 }
             },
@@ -233,27 +264,14 @@ impl Client {
         stream
     }
 
-    /// Ends the app-server: close its stdin, wait, then TERM, then KILL, and reap it. Everything
-    /// still pending fails with `ERR_TRANSPORT_CLOSED`. Idempotent.
+    /// Ends the connection: a spawned app-server is ended too (stdin closed, then TERM, then KILL,
+    /// to its whole process group, and reaped); a running one is left running. Everything still
+    /// pending fails with `ERR_TRANSPORT_CLOSED`. Idempotent.
     pub async fn close(&self) {
         self.inner.state().closing = true;
-        lock(&self.inner.writer).take();
-        let mut exit = self.inner.exit.clone();
-        for (signal, grace) in [
-            (None, 2_000),
-            (Some(KillSignal::Term), 2_000),
-            (Some(KillSignal::Kill), 5_000),
-        ] {
-            if let Some(s) = signal {
-                let _ = self.inner.kill.send(s);
-            }
-            let waited = tokio::time::timeout(Duration::from_millis(grace), exit.wait_for(Option::is_some)).await;
-            if waited.is_ok() {
-                break;
-            }
-        }
-        // The supervisor settles everything once the process is reaped; make sure it has, even if
-        // the process could not be reaped in time.
+        self.inner.transport.close().await;
+        // The transport settles everything once it ended; make sure it has, even if it could not
+        // end in time.
         self.inner.shutdown(self.inner.closed_error());
     }
 
@@ -302,15 +320,15 @@ impl Inner {
     }
 
     fn write(&self, line: String) -> Result<(), ClientError> {
-        let sent = lock(&self.writer)
-            .as_ref()
-            .map(|w| w.send(line).is_ok())
-            .unwrap_or(false);
-        if sent {
+        if self.transport.send(line) {
             Ok(())
         } else {
             Err(self.closed_error())
         }
+    }
+
+    pub(crate) fn is_closing(&self) -> bool {
+        self.state().closing
     }
 
     pub(crate) fn answer(&self, id: &RequestId, answer: Result<Value, RpcError>) -> Result<(), ClientError> {
@@ -321,34 +339,29 @@ impl Inner {
     }
 
     /// Why the connection is (about to be) unusable.
-    fn closed_error(&self) -> ClientError {
+    pub(crate) fn closed_error(&self) -> ClientError {
         let st = self.state();
         if let Some(e) = &st.closed {
             return e.clone();
         }
+        let closing = st.closing;
         drop(st);
-        self.transport_error(self.exit.borrow().clone())
+        self.transport.ended(closing)
     }
 
-    /// Why the connection ended: a close asked for, or how the process ended.
-    pub(crate) fn transport_error(&self, exit: Option<Exit>) -> ClientError {
-        let closing = self.state().closing;
-        let message = match (&exit, closing) {
-            (_, true) => "the client was closed".to_owned(),
-            (Some(Exit { code: Some(c), .. }), _) => format!("the app-server exited with code {c}"),
-            (Some(Exit { signal: Some(s), .. }), _) => format!("the app-server was killed by {s}"),
-            _ => "the app-server closed its output".to_owned(),
-        };
-        let mut e = ClientError::new(code::TRANSPORT_CLOSED, message);
-        if let Some(x) = exit {
-            e.details.exit_code = x.code;
-            e.details.signal = x.signal;
-        }
-        // What the process logged explains a death, not a close the caller asked for.
-        if !closing {
-            e.details.stderr_tail = Some(self.stderr.readable());
-        }
-        e
+    /// Fails every request in flight with `error` (a connection that dropped and may come back).
+    pub(crate) fn fail_pending(&self, error: &ClientError) {
+        self.state().pending.fail_all(error);
+    }
+
+    /// The runs in progress, for a reconnection to resume.
+    pub(crate) fn running(&self) -> Vec<(String, Arc<Route>)> {
+        let st = self.state();
+        st.routes
+            .iter()
+            .filter(|(_, r)| !r.is_done())
+            .map(|(t, r)| (t.clone(), r.clone()))
+            .collect()
     }
 
     /// Settles everything with `error`, once.
@@ -363,7 +376,6 @@ impl Inner {
             st.server_requests.clear();
             (std::mem::take(&mut st.routes), std::mem::take(&mut st.subscribers))
         };
-        lock(&self.writer).take();
         for route in routes.values() {
             route.fail(&error);
         }

@@ -27,6 +27,10 @@ pub mod code {
     pub const ABORTED: &str = "ERR_ABORTED";
     /// A steer found no turn to act on.
     pub const NO_ACTIVE_TURN: &str = "ERR_NO_ACTIVE_TURN";
+    /// The server refused the connection's token (or its absence).
+    pub const AUTH: &str = "ERR_AUTH";
+    /// Nothing to connect to at that address (refused, unreachable, no socket, TLS failed).
+    pub const CONNECT: &str = "ERR_CONNECT";
     /// A bug in the SDK (a panic caught at the boundary): please report it.
     pub const PANIC: &str = "ERR_PANIC";
 }

@@ -64,6 +64,11 @@ impl View<'_> {
     pub fn is_done(&self) -> bool {
         self.0.engine.is_done()
     }
+
+    /// What the run has gathered so far.
+    pub fn accumulator(&self) -> &codex_sdk_engine::Accumulator {
+        self.0.engine.accumulator()
+    }
 }
 
 impl Route {

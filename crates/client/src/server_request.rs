@@ -124,6 +124,20 @@ impl Inner {
         }
     }
 
+    /// The connection they were asked on dropped: an answer could not reach the server on another
+    /// connection, so each is forgotten and its handler told, as if the server had resolved it.
+    pub(crate) fn forget_server_requests(&self) {
+        let ids: Vec<RequestId> = self.state().server_requests.drain().map(|(id, _)| id).collect();
+        for id in ids {
+            let raw =
+                json!({"method": "serverRequest/resolved", "params": {"requestId": id, "reason": "connectionLost"}});
+            self.tell_handler(ServerRequestEvent::Resolved {
+                id,
+                raw: Arc::from(raw.to_string()),
+            });
+        }
+    }
+
     fn tell_handler(&self, event: ServerRequestEvent) {
         let handler = lock(&self.handler).clone();
         if let Some(h) = handler {

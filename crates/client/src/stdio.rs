@@ -1,14 +1,138 @@
-//! The spawned app-server's stdio: one task writes queued lines to its stdin, one reads its stdout
-//! (reader.rs), and a supervisor owns the process, reaps it, and settles everything when it ends.
+//! The stdio transport: the app-server as a child process. One task writes queued lines to its
+//! stdin, one reads its stdout (reader.rs), one collects its stderr, and a supervisor owns the
+//! process, reaps it, and settles everything when it ends.
 
-use crate::client::Inner;
+use crate::client::{lock, Inner};
+use crate::error::{code, ClientError};
+use crate::options::ClientOptions;
 use crate::process::{self, Exit, KillSignal};
-use std::sync::Weak;
+use crate::reader;
+use crate::stderr_tail::StderrTail;
+use crate::transport::{Boxed, Link, Transport};
+use std::sync::{Mutex, Weak};
 use std::time::Duration;
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncWriteExt, BufReader};
 use tokio::sync::{mpsc, watch};
 
-pub(crate) async fn write_lines(mut stdin: tokio::process::ChildStdin, mut rx: mpsc::UnboundedReceiver<String>) {
+pub(crate) struct Stdio {
+    writer: Mutex<Option<mpsc::UnboundedSender<String>>>,
+    pid: Option<u32>,
+    stderr: StderrTail,
+    kill: mpsc::UnboundedSender<KillSignal>,
+    exit: watch::Receiver<Option<Exit>>,
+}
+
+/// The parts of a spawned app-server its tasks take over once the client exists.
+pub(crate) struct Parts {
+    spawned: process::Spawned,
+    writer: mpsc::UnboundedReceiver<String>,
+    kill: mpsc::UnboundedReceiver<KillSignal>,
+    exit: watch::Sender<Option<Exit>>,
+}
+
+/// Spawns `codex app-server` with these options.
+pub(crate) fn spawn(options: &ClientOptions) -> Result<(Stdio, Parts), ClientError> {
+    let args = options.args().map_err(ClientError::invalid)?;
+    let spawned = process::spawn(options, &args)?;
+    let (writer_tx, writer) = mpsc::unbounded_channel();
+    let (kill_tx, kill) = mpsc::unbounded_channel();
+    let (exit_tx, exit_rx) = watch::channel(None);
+    let stdio = Stdio {
+        writer: Mutex::new(Some(writer_tx)),
+        pid: spawned.pid,
+        stderr: StderrTail::default(),
+        kill: kill_tx,
+        exit: exit_rx,
+    };
+    Ok((
+        stdio,
+        Parts {
+            spawned,
+            writer,
+            kill,
+            exit: exit_tx,
+        },
+    ))
+}
+
+impl Stdio {
+    /// Starts the process's I/O tasks, delivering what it writes to `inner`.
+    pub(crate) fn run(&self, inner: Weak<Inner>, parts: Parts) {
+        let Parts {
+            spawned,
+            writer,
+            kill,
+            exit,
+        } = parts;
+        tokio::spawn(self.stderr.clone().collect(spawned.stderr));
+        tokio::spawn(write_lines(spawned.stdin, writer));
+        let stdout = BufReader::with_capacity(64 * 1024, spawned.stdout);
+        let reader = tokio::spawn(reader::read_lines(inner.clone(), stdout));
+        tokio::spawn(supervise(inner, spawned.child, spawned.tree, kill, exit, reader));
+    }
+}
+
+impl Transport for Stdio {
+    fn send(&self, line: String) -> bool {
+        lock(&self.writer).as_ref().is_some_and(|w| w.send(line).is_ok())
+    }
+
+    fn link(&self) -> Option<watch::Receiver<Link>> {
+        None
+    }
+
+    /// Closes stdin (the app-server exits when it closes), waits, then TERM, then KILL, to the
+    /// process's whole group.
+    fn close(&self) -> Boxed<'_, ()> {
+        Box::pin(async move {
+            lock(&self.writer).take();
+            let mut exit = self.exit.clone();
+            for (signal, grace) in [
+                (None, 2_000),
+                (Some(KillSignal::Term), 2_000),
+                (Some(KillSignal::Kill), 5_000),
+            ] {
+                if let Some(s) = signal {
+                    let _ = self.kill.send(s);
+                }
+                let waited = tokio::time::timeout(Duration::from_millis(grace), exit.wait_for(Option::is_some)).await;
+                if waited.is_ok() {
+                    break;
+                }
+            }
+        })
+    }
+
+    fn ended(&self, closing: bool) -> ClientError {
+        let exit = self.exit.borrow().clone();
+        let message = match (&exit, closing) {
+            (_, true) => "the client was closed".to_owned(),
+            (Some(Exit { code: Some(c), .. }), _) => format!("the app-server exited with code {c}"),
+            (Some(Exit { signal: Some(s), .. }), _) => format!("the app-server was killed by {s}"),
+            _ => "the app-server closed its output".to_owned(),
+        };
+        let mut e = ClientError::new(code::TRANSPORT_CLOSED, message);
+        if let Some(x) = exit {
+            e.details.exit_code = x.code;
+            e.details.signal = x.signal;
+        }
+        // What the process logged explains a death, not a close the caller asked for.
+        if !closing {
+            e.details.stderr_tail = Some(self.stderr.readable());
+        }
+        e
+    }
+
+    fn pid(&self) -> Option<u32> {
+        self.pid
+    }
+
+    fn start_failure_detail(&self) -> Option<String> {
+        Some(self.stderr.readable())
+    }
+}
+
+async fn write_lines(mut stdin: tokio::process::ChildStdin, mut rx: mpsc::UnboundedReceiver<String>) {
     while let Some(mut line) = rx.recv().await {
         line.push('\n');
         if stdin.write_all(line.as_bytes()).await.is_err() {
@@ -22,7 +146,7 @@ pub(crate) async fn write_lines(mut stdin: tokio::process::ChildStdin, mut rx: m
     // Dropping stdin closes the pipe: the app-server exits when its stdin closes.
 }
 
-pub(crate) async fn supervise(
+async fn supervise(
     inner: Weak<Inner>,
     child: tokio::process::Child,
     tree: process::ProcessTree,
@@ -31,12 +155,11 @@ pub(crate) async fn supervise(
     reader: tokio::task::JoinHandle<()>,
 ) {
     let exit = process::wait(child, tree, kill).await;
-    exit_tx.send_replace(Some(exit.clone()));
+    exit_tx.send_replace(Some(exit));
     // Let the reader deliver what the process wrote before it died, but not forever: a grandchild
     // could keep the pipe open.
     let _ = tokio::time::timeout(Duration::from_millis(500), reader).await;
     if let Some(inner) = inner.upgrade() {
-        let error = inner.transport_error(Some(exit));
-        inner.shutdown(error);
+        inner.shutdown(inner.closed_error());
     }
 }

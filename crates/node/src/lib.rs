@@ -24,7 +24,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use options::BindingClientOptions;
+pub use options::{BindingClientOptions, BindingConnectOptions};
 
 /// An error as data: the `code` is stable; which other fields are set depends on it.
 #[napi(object)]
@@ -118,6 +118,19 @@ pub async fn start_client(options: BindingClientOptions) -> Either<BindingClient
         Err(e) => return Either::B(e.into()),
     };
     match guarded(Client::start(options)).await {
+        Either::A(client) => Either::A(BindingClient { client }),
+        Either::B(e) => Either::B(e),
+    }
+}
+
+/// Connects to a running app-server and completes the handshake.
+#[napi]
+pub async fn connect_client(options: BindingConnectOptions) -> Either<BindingClient, BindingError> {
+    let (options, connect) = match options.into_connect_options() {
+        Ok(o) => o,
+        Err(e) => return Either::B(e.into()),
+    };
+    match guarded(Client::connect(options, connect)).await {
         Either::A(client) => Either::A(BindingClient { client }),
         Either::B(e) => Either::B(e),
     }

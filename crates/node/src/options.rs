@@ -1,10 +1,11 @@
 //! `Codex.start()` options as JS passes them (already checked by the TypeScript layer), turned into
 //! the client's own options. Defaults live in one place: `ClientOptions::default()`.
 
-use codex_sdk_client::{ClientError, ClientInfo, ClientOptions};
+use codex_sdk_client::{ClientError, ClientInfo, ClientOptions, ConnectOptions, Reconnect};
 use napi_derive::napi;
 use serde_json::Value;
 use std::collections::HashMap;
+use std::time::Duration;
 
 #[napi(object)]
 pub struct BindingClientOptions {
@@ -20,6 +21,46 @@ pub struct BindingClientOptions {
     pub server_request_timeout_ms: Option<f64>,
     /// Waiting notifications before a slow consumer's deltas merge; `Infinity`: never.
     pub merge_deltas_after: Option<f64>,
+}
+
+/// `Codex.connect()` options: where and how to connect, and the options a client has either way.
+#[napi(object)]
+pub struct BindingConnectOptions {
+    pub url: String,
+    pub token: Option<String>,
+    pub codex_home: Option<String>,
+    pub allow_insecure: Option<bool>,
+    /// `false`: give up at the first drop; else re-dial within these bounds.
+    pub reconnect: Option<bool>,
+    pub reconnect_attempts: Option<u32>,
+    pub reconnect_max_delay_ms: Option<f64>,
+    pub connect_timeout_ms: Option<f64>,
+    pub client: BindingClientOptions,
+}
+
+impl BindingConnectOptions {
+    pub fn into_connect_options(self) -> Result<(ClientOptions, ConnectOptions), ClientError> {
+        let d = Reconnect::default();
+        let reconnect = match self.reconnect {
+            Some(false) => None,
+            _ => Some(Reconnect {
+                attempts: self.reconnect_attempts.unwrap_or(d.attempts),
+                max_delay: millis("Codex.connect: reconnect.maxDelayMs", self.reconnect_max_delay_ms)?
+                    .map_or(d.max_delay, Duration::from_millis),
+            }),
+        };
+        let connect = ConnectOptions {
+            url: self.url,
+            token: self.token,
+            codex_home: self.codex_home.map(Into::into),
+            allow_insecure: self.allow_insecure.unwrap_or(false),
+            reconnect,
+            connect_timeout: Duration::from_millis(
+                millis("Codex.connect: connectTimeoutMs", self.connect_timeout_ms)?.unwrap_or(10_000),
+            ),
+        };
+        Ok((self.client.into_client_options()?, connect))
+    }
 }
 
 #[napi(object)]

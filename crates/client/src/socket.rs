@@ -1,0 +1,461 @@
+//! The WebSocket transport: an app-server this client did not spawn, over TCP (`ws://`), TLS
+//! (`wss://`, rustls with the Mozilla roots) or a unix socket (`unix://`). One task per connection
+//! carries frames both ways; a supervisor re-dials when the connection drops, initializes again and
+//! resumes every run in progress, so a turn or goal goes on across the gap.
+
+use crate::client::{lock, Client, Inner};
+use crate::error::{code, ClientError};
+use crate::retry;
+use crate::transport::{Boxed, Link, Transport};
+use futures_util::{SinkExt, StreamExt};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, Weak};
+use std::time::Duration;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::{HeaderValue, StatusCode};
+use tokio_tungstenite::tungstenite::{Error as WsError, Message};
+use tokio_tungstenite::WebSocketStream;
+
+/// How to reach a running app-server.
+#[derive(Debug, Clone)]
+pub struct ConnectOptions {
+    /// `ws://host:port`, `wss://…`, `unix:///path/to.sock`, or `unix://` for the control socket of
+    /// `codex_home`.
+    pub url: String,
+    /// Sent as `Authorization: Bearer <token>`; never logged, never in an error.
+    pub token: Option<String>,
+    /// For `unix://`: default `$CODEX_HOME`, else `~/.codex`.
+    pub codex_home: Option<PathBuf>,
+    /// Permit plain `ws://` to a host that is not loopback (the token would travel in clear).
+    pub allow_insecure: bool,
+    /// Re-dial a dropped connection; `None`: give up at the first drop.
+    pub reconnect: Option<Reconnect>,
+    pub connect_timeout: Duration,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Reconnect {
+    pub attempts: u32,
+    pub max_delay: Duration,
+}
+
+impl Default for Reconnect {
+    fn default() -> Self {
+        Self {
+            attempts: 8,
+            max_delay: Duration::from_secs(5),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+enum Endpoint {
+    Tcp {
+        url: String,
+        host: String,
+        port: u16,
+        tls: bool,
+    },
+    Unix {
+        path: PathBuf,
+    },
+}
+
+impl Endpoint {
+    fn parse(o: &ConnectOptions) -> Result<Endpoint, ClientError> {
+        let invalid = |why: &str| ClientError::invalid(format!("Codex.connect: url {}: {why}", o.url));
+        if let Some(rest) = o.url.strip_prefix("unix://") {
+            let path = if rest.is_empty() {
+                let home = o
+                    .codex_home
+                    .clone()
+                    .or_else(|| std::env::var_os("CODEX_HOME").map(PathBuf::from))
+                    .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".codex")))
+                    .ok_or_else(|| invalid("no codexHome, CODEX_HOME or HOME to find the control socket in"))?;
+                home.join("app-server-control").join("app-server-control.sock")
+            } else {
+                PathBuf::from(rest)
+            };
+            return Ok(Endpoint::Unix { path });
+        }
+        let (tls, rest) = match o.url.split_once("://") {
+            Some(("ws", rest)) => (false, rest),
+            Some(("wss", rest)) => (true, rest),
+            _ => return Err(invalid("must start with ws://, wss:// or unix://")),
+        };
+        let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+        if authority.contains('@') {
+            return Err(invalid("credentials in the URL are not sent: pass `token` instead"));
+        }
+        let (host, port) = match authority.rsplit_once(':') {
+            Some((h, p)) if !h.ends_with(']') || h.starts_with('[') => {
+                (h, p.parse::<u16>().map_err(|_| invalid("the port is not a number"))?)
+            }
+            _ => (authority, if tls { 443 } else { 80 }),
+        };
+        let host = host.trim_start_matches('[').trim_end_matches(']').to_owned();
+        if host.is_empty() {
+            return Err(invalid("no host"));
+        }
+        if !tls && !o.allow_insecure && !is_loopback(&host) {
+            return Err(invalid(
+                "plain ws:// to a host that is not loopback would send the token and every message in clear: \
+                 use wss://, an SSH tunnel to a loopback port, or allowInsecure: true",
+            ));
+        }
+        Ok(Endpoint::Tcp {
+            url: o.url.clone(),
+            host,
+            port,
+            tls,
+        })
+    }
+
+    /// For messages: the address, never the token.
+    fn describe(&self) -> String {
+        match self {
+            Endpoint::Tcp { url, .. } => url.clone(),
+            Endpoint::Unix { path } => format!("unix://{}", path.display()),
+        }
+    }
+}
+
+fn is_loopback(host: &str) -> bool {
+    host == "localhost" || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
+
+type Ws = WebSocketStream<Box<dyn Io>>;
+
+/// Opens a WebSocket to the endpoint, within `timeout`.
+async fn dial(endpoint: &Endpoint, token: Option<&str>, timeout: Duration) -> Result<Ws, ClientError> {
+    let address = endpoint.describe();
+    let attempt = async {
+        let connect_error =
+            |e: std::io::Error| ClientError::new(code::CONNECT, format!("could not connect to {address}: {e}"));
+        let (io, request_url): (Box<dyn Io>, String) = match endpoint {
+            Endpoint::Unix { path } => {
+                #[cfg(unix)]
+                {
+                    let stream = tokio::net::UnixStream::connect(path).await.map_err(|e| {
+                        ClientError::new(code::CONNECT, format!("no app-server listens on {address}: {e}"))
+                    })?;
+                    (Box::new(stream), "ws://localhost/".to_owned())
+                }
+                #[cfg(not(unix))]
+                {
+                    let _ = path;
+                    return Err(ClientError::new(
+                        code::CONNECT,
+                        format!("{address}: unix sockets need a unix host"),
+                    ));
+                }
+            }
+            Endpoint::Tcp { url, host, port, tls } => {
+                let tcp = tokio::net::TcpStream::connect((host.as_str(), *port))
+                    .await
+                    .map_err(connect_error)?;
+                let _ = tcp.set_nodelay(true);
+                if *tls {
+                    let name = rustls::pki_types::ServerName::try_from(host.clone())
+                        .map_err(|e| ClientError::invalid(format!("Codex.connect: {address}: {e}")))?;
+                    let stream = tls_connector()
+                        .connect(name, tcp)
+                        .await
+                        .map_err(|e| ClientError::new(code::CONNECT, format!("TLS with {address} failed: {e}")))?;
+                    (Box::new(stream), url.clone())
+                } else {
+                    (Box::new(tcp), url.clone())
+                }
+            }
+        };
+        let mut request = request_url
+            .into_client_request()
+            .map_err(|e| ClientError::invalid(format!("Codex.connect: {address}: {e}")))?;
+        if let Some(token) = token {
+            request.headers_mut().insert("authorization", bearer(token)?);
+        }
+        let (ws, _) = tokio_tungstenite::client_async(request, io)
+            .await
+            .map_err(|e| handshake_error(&address, e))?;
+        Ok(ws)
+    };
+    tokio::time::timeout(timeout, attempt).await.unwrap_or_else(|_| {
+        Err(ClientError::new(
+            code::TIMEOUT,
+            format!("connecting to {address} took longer than {} ms", timeout.as_millis()),
+        ))
+    })
+}
+
+fn handshake_error(address: &str, e: WsError) -> ClientError {
+    match e {
+        WsError::Http(response) => {
+            let status = response.status();
+            let why = match status {
+                StatusCode::UNAUTHORIZED => "a missing or wrong token",
+                StatusCode::FORBIDDEN => "forbidden",
+                _ => "the server refused the WebSocket upgrade",
+            };
+            let code = if matches!(status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN) {
+                code::AUTH
+            } else {
+                code::CONNECT
+            };
+            ClientError::new(code, format!("{address} refused the connection: {status} ({why})"))
+        }
+        other => ClientError::new(
+            code::CONNECT,
+            format!("the WebSocket handshake with {address} failed: {other}"),
+        ),
+    }
+}
+
+fn tls_connector() -> tokio_rustls::TlsConnector {
+    static CONFIG: std::sync::LazyLock<Arc<rustls::ClientConfig>> = std::sync::LazyLock::new(|| {
+        let roots = rustls::RootCertStore {
+            roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+        };
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let config = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .expect("ring supports the default TLS versions")
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        Arc::new(config)
+    });
+    tokio_rustls::TlsConnector::from(CONFIG.clone())
+}
+
+/// The transport of a connected client.
+pub(crate) struct Socket {
+    endpoint: Endpoint,
+    token: Option<String>,
+    reconnect: Option<Reconnect>,
+    timeout: Duration,
+    writer: Mutex<Option<mpsc::UnboundedSender<String>>>,
+    link: watch::Sender<Link>,
+    /// Why the connection is gone, once reconnecting gave up.
+    gone: Mutex<Option<ClientError>>,
+    task: Mutex<Option<JoinHandle<String>>>,
+}
+
+impl Transport for Socket {
+    fn send(&self, line: String) -> bool {
+        lock(&self.writer).as_ref().is_some_and(|w| w.send(line).is_ok())
+    }
+
+    fn link(&self) -> Option<watch::Receiver<Link>> {
+        Some(self.link.subscribe())
+    }
+
+    /// Closes the connection (a Close frame), and never stops the server.
+    fn close(&self) -> Boxed<'_, ()> {
+        Box::pin(async move {
+            lock(&self.writer).take();
+            self.link.send_replace(Link::Gone);
+            let task = lock(&self.task).take();
+            if let Some(task) = task {
+                let _ = tokio::time::timeout(Duration::from_secs(2), task).await;
+            }
+        })
+    }
+
+    fn ended(&self, closing: bool) -> ClientError {
+        if closing {
+            return ClientError::new(code::TRANSPORT_CLOSED, "the client was closed");
+        }
+        lock(&self.gone).clone().unwrap_or_else(|| {
+            ClientError::new(
+                code::TRANSPORT_CLOSED,
+                format!("the connection to {} is down", self.endpoint.describe()),
+            )
+        })
+    }
+
+    fn pid(&self) -> Option<u32> {
+        None
+    }
+}
+
+impl Client {
+    /// Connects to a running app-server and completes the handshake; a dropped connection is
+    /// re-dialled (when `reconnect` allows), and the runs in progress resumed.
+    pub async fn connect(options: crate::ClientOptions, connect: ConnectOptions) -> Result<Client, ClientError> {
+        let endpoint = Endpoint::parse(&connect)?;
+        // Checked before dialling, so a token that can never be sent fails the same way every time.
+        if let Some(token) = &connect.token {
+            bearer(token)?;
+        }
+        let ws = dial(&endpoint, connect.token.as_deref(), connect.connect_timeout).await?;
+        let socket = Arc::new(Socket {
+            endpoint,
+            token: connect.token,
+            reconnect: connect.reconnect,
+            timeout: connect.connect_timeout,
+            writer: Mutex::new(None),
+            link: watch::channel(Link::Up).0,
+            gone: Mutex::new(None),
+            task: Mutex::new(None),
+        });
+        let client = Client::with_transport(options, socket.clone());
+        let weak = Arc::downgrade(&client.inner);
+        socket.attach(weak.clone(), ws);
+        client
+            .open(connect.connect_timeout, "the app-server did not answer `initialize`")
+            .await?;
+        tokio::spawn(supervise(weak, socket));
+        Ok(client)
+    }
+}
+
+impl Socket {
+    /// Starts carrying a fresh connection's frames.
+    fn attach(&self, inner: Weak<Inner>, ws: Ws) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        *lock(&self.writer) = Some(tx);
+        *lock(&self.task) = Some(tokio::spawn(carry(inner, ws, rx)));
+    }
+
+    fn give_up(&self, error: ClientError) -> ClientError {
+        *lock(&self.gone) = Some(error.clone());
+        lock(&self.writer).take();
+        self.link.send_replace(Link::Gone);
+        error
+    }
+}
+
+/// Carries one connection: queued lines out as text frames, frames in to the reader, until either
+/// side ends. Returns why it ended.
+async fn carry(inner: Weak<Inner>, mut ws: Ws, mut outgoing: mpsc::UnboundedReceiver<String>) -> String {
+    loop {
+        tokio::select! {
+            line = outgoing.recv() => match line {
+                Some(line) => {
+                    if let Err(e) = ws.send(Message::text(line)).await {
+                        return format!("a write failed: {e}");
+                    }
+                }
+                None => {
+                    let _ = ws.close(None).await;
+                    return "closed by the client".into();
+                }
+            },
+            frame = ws.next() => {
+                let text = match frame {
+                    Some(Ok(Message::Text(text))) => text.as_str().to_owned(),
+                    Some(Ok(Message::Binary(bytes))) => String::from_utf8_lossy(&bytes).into_owned(),
+                    Some(Ok(Message::Close(_))) | None => return "the server closed the connection".into(),
+                    Some(Ok(_)) => continue,
+                    Some(Err(e)) => return e.to_string(),
+                };
+                let Some(inner) = inner.upgrade() else { return "the client is gone".into() };
+                inner.on_line(&text);
+            }
+        }
+    }
+}
+
+/// Watches the connection; when it drops, fails what was in flight, re-dials with backoff and
+/// jitter, initializes again and resumes the runs in progress. Gives up after the policy's attempts.
+async fn supervise(inner: Weak<Inner>, socket: Arc<Socket>) {
+    loop {
+        let task = lock(&socket.task).take();
+        let why = match task {
+            Some(task) => task.await.unwrap_or_else(|e| e.to_string()),
+            None => return,
+        };
+        let Some(strong) = inner.upgrade() else { return };
+        let address = socket.endpoint.describe();
+        if strong.is_closing() {
+            strong.shutdown(strong.closed_error());
+            return;
+        }
+        lock(&socket.writer).take();
+        socket.link.send_replace(Link::Down);
+        let dropped = ClientError::new(
+            code::TRANSPORT_CLOSED,
+            format!("the connection to {address} dropped ({why}) with this request in flight: the server may or may not have acted on it"),
+        );
+        strong.fail_pending(&dropped);
+        strong.forget_server_requests();
+        let Some(policy) = socket.reconnect else {
+            let e = socket.give_up(ClientError::new(
+                code::TRANSPORT_CLOSED,
+                format!("the connection to {address} dropped ({why})"),
+            ));
+            strong.shutdown(e);
+            return;
+        };
+        drop(strong);
+        match redial(&inner, &socket, policy).await {
+            Ok(client) => {
+                tokio::spawn(async move { client.resume_runs().await });
+            }
+            Err(e) => {
+                let e = socket.give_up(e);
+                if let Some(strong) = inner.upgrade() {
+                    strong.shutdown(e);
+                }
+                return;
+            }
+        }
+    }
+}
+
+/// Re-dials until a connection is up and initialized again, or the attempts run out.
+async fn redial(inner: &Weak<Inner>, socket: &Arc<Socket>, policy: Reconnect) -> Result<Client, ClientError> {
+    let address = socket.endpoint.describe();
+    let mut last = String::from("no attempt was made");
+    for attempt in 1..=policy.attempts {
+        tokio::time::sleep(retry::backoff(attempt).min(policy.max_delay)).await;
+        let Some(strong) = inner.upgrade() else {
+            return Err(ClientError::new(code::TRANSPORT_CLOSED, "the client is gone"));
+        };
+        if strong.is_closing() {
+            return Err(strong.closed_error());
+        }
+        let ws = match dial(&socket.endpoint, socket.token.as_deref(), socket.timeout).await {
+            Ok(ws) => ws,
+            // A token the server refuses now will not be taken on the next try either.
+            Err(e) if e.code == code::AUTH => return Err(e),
+            Err(e) => {
+                last = e.message;
+                continue;
+            }
+        };
+        socket.attach(inner.clone(), ws);
+        let client = Client { inner: strong };
+        match tokio::time::timeout(socket.timeout, client.handshake()).await {
+            Ok(Ok(())) => {
+                socket.link.send_replace(Link::Up);
+                return Ok(client);
+            }
+            Ok(Err(e)) => last = e.message,
+            Err(_) => last = "the app-server did not answer `initialize` in time".into(),
+        }
+        lock(&socket.writer).take();
+        if let Some(task) = lock(&socket.task).take() {
+            task.abort();
+        }
+    }
+    Err(ClientError::new(
+        code::TRANSPORT_CLOSED,
+        format!(
+            "the connection to {address} dropped and reconnecting gave up after {} attempts: {last}",
+            policy.attempts
+        ),
+    ))
+}
+
+/// The `Authorization` header for a token; an error that does not show the token when a header
+/// cannot carry it (a line break, say).
+fn bearer(token: &str) -> Result<HeaderValue, ClientError> {
+    HeaderValue::from_str(&format!("Bearer {token}"))
+        .map_err(|_| ClientError::invalid("Codex.connect: the token cannot be sent in an HTTP header"))
+}

@@ -1,0 +1,154 @@
+// A real app-server the test starts itself, listening on a WebSocket (with a capability token) or a
+// unix socket, for the suites of Codex.connect(); and a loopback TCP relay of the test's own to put
+// between client and server, whose sockets a test can cut to drop the connection.
+import { execFile, spawn, spawnSync } from "node:child_process";
+import fs from "node:fs";
+import net from "node:net";
+import path from "node:path";
+import { resolveCodexPath } from "../../index.mjs";
+import { makeCodexHome } from "./codex-home.mjs";
+import { startMockModel } from "./mock-model.mjs";
+
+/**
+ * Starts the scripted model and `codex app-server --listen <listen>` on a private CODEX_HOME.
+ * `listen`: "ws" (loopback, free port, capability token), "unix" (a socket path of the test's) or
+ * "unix-default" (`unix://`: the control socket under CODEX_HOME), or "daemon" (`codex app-server daemon
+ * start`, serving that same socket).
+ */
+export async function startServer(listen, script = [], modelOptions) {
+  const model = await startMockModel(script, modelOptions);
+  const home = makeCodexHome(model.url);
+  if (listen === "daemon") return startDaemon(model, home);
+  const token = `tok-${Math.random().toString(36).slice(2)}`;
+  const tokenFile = path.join(home.dir, "token");
+  fs.writeFileSync(tokenFile, token);
+  const socketPath = path.join(home.dir, "s.sock");
+  const args = {
+    ws: ["--listen", "ws://127.0.0.1:0", "--ws-auth", "capability-token", "--ws-token-file", tokenFile],
+    unix: ["--listen", `unix://${socketPath}`],
+    "unix-default": ["--listen", "unix://"],
+  }[listen];
+  const child = spawn(resolveCodexPath(), ["app-server", ...args], { env: { ...process.env, ...home.env }, stdio: ["ignore", "ignore", "pipe"] });
+  let stderr = "";
+  const exited = new Promise((_, reject) => child.once("exit", (code) => reject(new Error(`app-server exited ${code}: ${stderr}`))));
+  exited.catch(() => {});
+  // A ws listener prints its address; a unix one prints nothing, so its socket file is awaited.
+  const printed = new Promise((resolve) => {
+    child.stderr.on("data", (d) => {
+      stderr += d;
+      const m = stderr.match(/listening on: (ws:\/\/\S+)/);
+      if (m) resolve(m[1]);
+    });
+  });
+  const socket = listen === "unix" ? socketPath : path.join(home.dir, "app-server-control", "app-server-control.sock");
+  const appeared = async () => {
+    for (let i = 0; i < 300 && !fs.existsSync(socket); i++) await new Promise((r) => setTimeout(r, 20));
+    if (!fs.existsSync(socket)) throw new Error(`no socket at ${socket} after 6 s: ${stderr}`);
+    return null;
+  };
+  const printedInTime = () => {
+    let timer;
+    return Promise.race([
+      printed,
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`app-server printed no address in 10 s: ${stderr}`)), 10_000);
+      }),
+    ]).finally(() => clearTimeout(timer));
+  };
+  const listening = await Promise.race([listen === "ws" ? printedInTime() : appeared(), exited]);
+  const url = listen === "ws" ? listening : listen === "unix" ? `unix://${socketPath}` : "unix://";
+  return {
+    url,
+    token: listen === "ws" ? token : undefined,
+    tokenFile: listen === "ws" ? tokenFile : undefined,
+    home,
+    model,
+    pid: child.pid,
+    alive: () => child.exitCode === null && child.signalCode === null,
+    async stop() {
+      if (child.exitCode === null) {
+        child.kill("SIGTERM");
+        await new Promise((r) => child.once("exit", r));
+      }
+      await model.close();
+      home.cleanup();
+    },
+  };
+}
+
+/** `codex app-server daemon start` on the private CODEX_HOME: a background server on its control
+ * socket, as users run it (the daemon copies the codex binary under CODEX_HOME first). */
+async function startDaemon(model, home) {
+  const daemon = (command) =>
+    new Promise((resolve, reject) =>
+      execFile(resolveCodexPath(), ["app-server", "daemon", command], { env: { ...process.env, ...home.env }, timeout: 30_000 }, (error, stdout, stderr) =>
+        error ? reject(new Error(`daemon ${command}: ${error.message}\n${stderr}`)) : resolve(JSON.parse(stdout)),
+      ),
+    );
+  const started = await daemon("start");
+  return {
+    url: "unix://",
+    token: undefined,
+    home,
+    model,
+    pid: started.pid,
+    alive: () => {
+      try {
+        process.kill(started.pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    async stop() {
+      await daemon("stop").catch(() => {});
+      // `daemon stop` leaves its updater running, and the socket it served in /tmp/codex-daemon-<uid>/.
+      spawnSync("pkill", ["-f", home.dir]);
+      const link = path.join(home.dir, "app-server-control", "app-server-control.sock");
+      try {
+        const target = fs.readlinkSync(link);
+        for (const f of [target, `${target}.lock`]) fs.rmSync(f, { force: true });
+      } catch {}
+      await model.close();
+      home.cleanup();
+    },
+  };
+}
+
+/** A loopback TCP relay to `target` (ws://127.0.0.1:PORT). `cut()` destroys every connection;
+ * `refuse(true)` makes new ones fail at once; `close()` stops it for good. */
+export async function startRelay(target) {
+  const port = Number(new URL(target).port);
+  const sockets = new Set();
+  let refusing = false;
+  let accepted = 0;
+  const server = net.createServer((client) => {
+    if (refusing) return client.destroy();
+    accepted += 1;
+    const upstream = net.connect(port, "127.0.0.1");
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on("close", () => sockets.delete(s));
+      s.on("error", () => {});
+    }
+    client.pipe(upstream).pipe(client);
+  });
+  await new Promise((r) => server.listen(0, "127.0.0.1", r));
+  return {
+    url: `ws://127.0.0.1:${server.address().port}`,
+    get accepted() {
+      return accepted;
+    },
+    cut() {
+      for (const s of sockets) s.destroy();
+    },
+    refuse(on) {
+      refusing = on;
+    },
+    close() {
+      refusing = true;
+      for (const s of sockets) s.destroy();
+      return new Promise((r) => server.close(r));
+    },
+  };
+}
