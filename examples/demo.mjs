@@ -4,12 +4,27 @@
 // logical stream as it happens and the aggregated result at the end.
 //   npm run demo -- --turn   a single plain turn instead
 //   npm run demo -- --live   your own Codex login and config instead of the scripted model
+//   npm run demo -- --connect <url> [--token-file PATH]
+//                            an app-server already running (ws://, wss://, unix://PATH, unix://),
+//                            on whatever model that server is configured with
+import fs from "node:fs";
+import { parseArgs } from "node:util";
 import { Codex, TurnFailedError } from "../index.mjs";
 import { makeCodexHome } from "../tests/support/codex-home.mjs";
 import { delay, goalStatus, reply, startMockModel } from "../tests/support/mock-model.mjs";
 
-const live = process.argv.includes("--live");
-const plain = process.argv.includes("--turn");
+let args;
+try {
+  ({ values: args } = parseArgs({
+    options: { live: { type: "boolean" }, turn: { type: "boolean" }, connect: { type: "string" }, "token-file": { type: "string" } },
+  }));
+} catch (err) {
+  console.error(`${err.message}\nusage: npm run demo -- [--turn] [--live | --connect <url> [--token-file PATH]]`);
+  process.exit(2);
+}
+const connect = args.connect;
+const live = args.live || connect !== undefined;
+const plain = args.turn ?? false;
 const tty = process.stdout.isTTY;
 const dim = (s) => (tty ? `\x1b[2m${s}\x1b[0m` : s);
 const bold = (s) => (tty ? `\x1b[1m${s}\x1b[0m` : s);
@@ -38,14 +53,25 @@ if (!live) {
   options.env = home.env;
 }
 
-const codex = await Codex.start(options);
+let codex;
 try {
-  console.log(dim(`codex app-server ${codex.metadata.serverVersion} (pid ${codex.pid})${live ? "" : `, scripted model on ${model.url}`}`));
+  // The token is read from a file, as the server reads its own, so it stays out of shell history.
+  const token = args["token-file"] === undefined ? undefined : fs.readFileSync(args["token-file"], "utf8").trim();
+  codex = connect === undefined ? await Codex.start(options) : await Codex.connect({ url: connect, token });
+} catch (err) {
+  console.error(`${err.code ?? "error"}: ${err.message}`);
+  await model?.close();
+  home?.cleanup();
+  process.exit(1);
+}
+try {
+  const where = connect === undefined ? `pid ${codex.pid}` : `connected to ${connect}`;
+  console.log(dim(`codex app-server ${codex.metadata.serverVersion} (${where})${live ? "" : `, scripted model on ${model.url}`}`));
   if (live) {
     // Say so at once rather than letting the model call wait for a login that is not there.
     const { account, requiresOpenaiAuth } = await codex.account();
     if (requiresOpenaiAuth && !account) {
-      console.error(`Not logged in to Codex (CODEX_HOME=${codex.metadata.codexHome}): run \`codex login\`, or drop --live to use the bundled scripted model.`);
+      console.error(`Not logged in to Codex (CODEX_HOME=${codex.metadata.codexHome}): run \`codex login\`${connect === undefined ? ", or drop --live to use the bundled scripted model" : " where that server runs"}.`);
       process.exitCode = 1;
       throw null;
     }
