@@ -57,7 +57,8 @@ export interface CodexOptions {
 /** `Codex.connect()`: an app-server this client did not spawn. */
 export interface ConnectOptions {
   /** `ws://host:port`, `wss://…`, `unix:///path/to.sock`, or `unix://` for the control socket of
-   * `codexHome` (`app-server-control/app-server-control.sock`). */
+   * `codexHome` (`app-server-control/app-server-control.sock`). `wss://` trusts the Mozilla roots and
+   * the certificates in `$NODE_EXTRA_CA_CERTS`. */
   url: string;
   /** Sent as `Authorization: Bearer <token>`; never logged, never in an error. */
   token?: string;

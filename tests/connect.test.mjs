@@ -3,12 +3,13 @@
 // keeps its one logical turn across a connection cut by a relay of the test's own.
 import assert from "node:assert/strict";
 import net from "node:net";
+import path from "node:path";
 import { test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Codex, CodexError, TimeoutError, TransportClosedError } from "../index.mjs";
 import { collect } from "./support/harness.mjs";
 import { functionCall, gate, goalStatus, reply } from "./support/mock-model.mjs";
-import { startRelay, startServer } from "./support/server.mjs";
+import { startRelay, startServer, startTlsProxy } from "./support/server.mjs";
 
 const T = { timeout: 120_000 };
 const held = (events, g) => [...events.slice(0, 2), g.event, ...events.slice(2)];
@@ -54,6 +55,35 @@ for (const [listen, how] of Object.entries(described)) {
       assert.ok(server.alive(), "close() never stops a server this client did not spawn");
     }));
 }
+
+test("wss:// through a TLS proxy: the certificate is checked, and a private CA is trusted from NODE_EXTRA_CA_CERTS", T, () =>
+  withServer("ws", [reply("hello over wss")], async (server) => {
+    const proxy = await startTlsProxy(server.url, server.home.dir);
+    try {
+      // Not signed by a public root: refused, naming the address.
+      const untrusted = await Codex.connect({ url: proxy.url, token: server.token }).catch((e) => e);
+      assert.equal(untrusted.code, "ERR_CONNECT", String(untrusted));
+      assert.match(untrusted.message, /TLS with wss:\/\/localhost:\d+ failed: invalid peer certificate: UnknownIssuer/);
+      process.env.NODE_EXTRA_CA_CERTS = proxy.caFile;
+      try {
+        const codex = await Codex.connect({ url: proxy.url, token: server.token });
+        try {
+          const thread = await codex.startThread();
+          assert.equal((await thread.run("hi")).finalResponse, "hello over wss");
+        } finally {
+          await codex.close();
+        }
+        process.env.NODE_EXTRA_CA_CERTS = path.join(server.home.dir, "token"); // not PEM
+        const unusable = await Codex.connect({ url: proxy.url, token: server.token }).catch((e) => e);
+        assert.equal(unusable.code, "ERR_CONNECT");
+        assert.match(unusable.message, /NODE_EXTRA_CA_CERTS \(.*token\) cannot be used: it holds no certificate/);
+      } finally {
+        delete process.env.NODE_EXTRA_CA_CERTS;
+      }
+    } finally {
+      await proxy.close();
+    }
+  }));
 
 test("two clients on one server run goals at once with no cross-talk; one closing leaves the other served", T, () => {
   // Answers by what the conversation holds, so each thread gets a whole run whatever the order.

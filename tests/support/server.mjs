@@ -4,6 +4,7 @@
 import { execFile, spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import net from "node:net";
+import tls from "node:tls";
 import path from "node:path";
 import { resolveCodexPath } from "../../index.mjs";
 import { makeCodexHome } from "./codex-home.mjs";
@@ -150,5 +151,32 @@ export async function startRelay(target) {
       for (const s of sockets) s.destroy();
       return new Promise((r) => server.close(r));
     },
+  };
+}
+
+/** A TLS-terminating proxy to `target` (ws://127.0.0.1:PORT), as a wss:// front end would be, with a
+ * certificate for localhost signed by a private CA made here (openssl); `caFile` holds the CA. */
+export async function startTlsProxy(target, dir) {
+  const run = (...args) => {
+    const r = spawnSync("openssl", args, { cwd: dir, encoding: "utf8" });
+    if (r.status !== 0) throw new Error(`openssl ${args.join(" ")}: ${r.error?.message ?? r.stderr}`);
+  };
+  fs.writeFileSync(path.join(dir, "leaf.ext"), "subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\n");
+  run("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=codex-sdk test CA");
+  run("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", "leaf.key", "-out", "leaf.csr", "-subj", "/CN=localhost");
+  run("x509", "-req", "-in", "leaf.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out", "leaf.pem", "-days", "2", "-extfile", "leaf.ext");
+  const port = Number(new URL(target).port);
+  const read = (f) => fs.readFileSync(path.join(dir, f));
+  const server = tls.createServer({ key: read("leaf.key"), cert: read("leaf.pem") }, (client) => {
+    const upstream = net.connect(port, "127.0.0.1");
+    for (const s of [client, upstream]) s.on("error", () => {});
+    client.pipe(upstream).pipe(client);
+  });
+  server.on("tlsClientError", () => {});
+  await new Promise((r) => server.listen(0, "127.0.0.1", r));
+  return {
+    url: `wss://localhost:${server.address().port}`,
+    caFile: path.join(dir, "ca.pem"),
+    close: () => new Promise((r) => server.close(r)),
   };
 }

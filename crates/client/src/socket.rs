@@ -164,7 +164,7 @@ async fn dial(endpoint: &Endpoint, token: Option<&str>, timeout: Duration) -> Re
                 if *tls {
                     let name = rustls::pki_types::ServerName::try_from(host.clone())
                         .map_err(|e| ClientError::invalid(format!("Codex.connect: {address}: {e}")))?;
-                    let stream = tls_connector()
+                    let stream = tls_connector()?
                         .connect(name, tcp)
                         .await
                         .map_err(|e| ClientError::new(code::CONNECT, format!("TLS with {address} failed: {e}")))?;
@@ -216,20 +216,36 @@ fn handshake_error(address: &str, e: WsError) -> ClientError {
     }
 }
 
-fn tls_connector() -> tokio_rustls::TlsConnector {
-    static CONFIG: std::sync::LazyLock<Arc<rustls::ClientConfig>> = std::sync::LazyLock::new(|| {
-        let roots = rustls::RootCertStore {
-            roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+/// Trusts the Mozilla roots, plus the certificates in `$NODE_EXTRA_CA_CERTS` as Node itself does (a
+/// private CA, a corporate proxy). Built per dial, so the variable is read when it is needed.
+fn tls_connector() -> Result<tokio_rustls::TlsConnector, ClientError> {
+    use rustls::pki_types::{pem::PemObject, CertificateDer};
+    let mut roots = rustls::RootCertStore {
+        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+    };
+    if let Some(path) = std::env::var_os("NODE_EXTRA_CA_CERTS").filter(|p| !p.is_empty()) {
+        let shown = std::path::Path::new(&path).display().to_string();
+        let unusable = |why: String| {
+            ClientError::new(
+                code::CONNECT,
+                format!("NODE_EXTRA_CA_CERTS ({shown}) cannot be used: {why}"),
+            )
         };
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let config = rustls::ClientConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .expect("ring supports the default TLS versions")
-            .with_root_certificates(roots)
-            .with_no_client_auth();
-        Arc::new(config)
-    });
-    tokio_rustls::TlsConnector::from(CONFIG.clone())
+        let certs = CertificateDer::pem_file_iter(&path)
+            .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
+            .map_err(|e| unusable(e.to_string()))?;
+        let (added, _) = roots.add_parsable_certificates(certs);
+        if added == 0 {
+            return Err(unusable("it holds no certificate".into()));
+        }
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| ClientError::new(code::CONNECT, format!("TLS cannot be set up: {e}")))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(tokio_rustls::TlsConnector::from(Arc::new(config)))
 }
 
 /// The transport of a connected client.
