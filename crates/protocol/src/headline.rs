@@ -304,6 +304,9 @@ impl<'a> Scan<'a> {
                     })?;
                     h.params = Some(f);
                 }
+                // Params that are neither an object nor null are read as serde reads them (a
+                // struct from an array, positionally): the full parse decides, so both agree.
+                "params" if scan.peek()? != b'n' => return None,
                 _ => scan.skip()?,
             }
             Some(())
@@ -324,6 +327,19 @@ pub fn relabel_line(line: &str, span: Range<usize>, turn_id: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn params_that_are_not_an_object_read_as_the_full_parse_reads_them() {
+        for line in [
+            r#"{"params":[""]}"#,
+            r#"{"method":"m","params":["t","u"]}"#,
+            r#"{"params":null}"#,
+        ] {
+            let (scanned, parsed) = (Headline::scan(line).unwrap(), Headline::peek(line).unwrap());
+            assert_eq!(scanned.thread_id(), parsed.thread_id(), "{line}");
+            assert_eq!(scanned.turn_id(), parsed.turn_id(), "{line}");
+        }
+    }
 
     #[test]
     fn borrows_what_has_no_escapes() {
