@@ -11,6 +11,8 @@ import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { currentPlatform } from "../../dist/platform.js";
+import { makeCodexHome } from "../support/codex-home.mjs";
+import { goalStatus, reply, startMockModel } from "../support/mock-model.mjs";
 
 const exec = promisify(execFile);
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -83,6 +85,18 @@ test(`this machine's platform (${here}): a fresh app with no Rust on PATH runs a
     assert.ok(!fs.existsSync(path.join(app, "node_modules", pkg.name, "binding")), "no checkout build inside");
     const { stdout } = await runApp(app, process.execPath, ["app.mjs"]);
     assertRan(stdout, arch);
+
+    // The package's command, as its README opens: `npx codex-goal`, offline on the scripted model.
+    const model = await startMockModel([reply("Step one done."), goalStatus("complete"), reply("All done.")]);
+    const home = makeCodexHome(model.url);
+    try {
+      const goal = await runApp(app, "npx", ["--no", "--", "codex-goal", "write a haiku"], home.env);
+      assert.match(goal.stdout, /^All done\.$/m);
+      assert.match(goal.stdout, /^goal complete · 2 turns · /m);
+    } finally {
+      await model.close();
+      home.cleanup();
+    }
 
     // The same app after an install that omitted the optional platform package: one clear error.
     const platformDir = path.join(app, "node_modules", platformPkg);

@@ -1,0 +1,177 @@
+#!/usr/bin/env node
+// codex-goal: runs one goal on the Codex app-server from the shell, as one logical turn across all its
+// continuations, with live progress, steering from stdin and clean interruption. Built only on the
+// package's public API: it is also the fullest example of it.
+import fs from "node:fs";
+import { createRequire } from "node:module";
+import path from "node:path";
+import { Codex, TurnFailedError } from "../index.mjs";
+import { parse, USAGE, UsageError } from "./args.mjs";
+import { HumanReport, JsonReport, QuietReport } from "./report.mjs";
+import { readSteers } from "./steer.mjs";
+
+const EXIT = { complete: 0, blocked: 3, budgetLimited: 4, usageLimited: 4 };
+const FAILED = 1;
+const USAGE_ERROR = 2;
+const INTERRUPTED = 130;
+
+/** Answers for approvals when no one is there to ask: all declined (the default) or all accepted. */
+function approvals(approve) {
+  const yes = approve === "all";
+  return (request) => {
+    switch (request.method) {
+      case "item/commandExecution/requestApproval":
+      case "item/fileChange/requestApproval":
+        return { decision: yes ? "accept" : "decline" };
+      case "execCommandApproval":
+      case "applyPatchApproval":
+        return { decision: yes ? "approved" : { denied: { rejection: "declined by codex-goal (--approve never)" } } };
+      case "item/permissions/requestApproval":
+        return { permissions: yes ? request.params.permissions : {}, scope: "turn" };
+      case "mcpServer/elicitation/request":
+        return { action: "decline", content: null };
+      default:
+        // Nobody can answer it headless: the server gets an error and the run goes on.
+        throw new Error(`codex-goal cannot answer ${request.method} without a person`);
+    }
+  };
+}
+
+async function main(argv) {
+  let o;
+  try {
+    o = parse(argv);
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    process.stderr.write(`codex-goal: ${err.message}\n\n${USAGE}\n`);
+    return USAGE_ERROR;
+  }
+  if (o.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  if (o.version) {
+    const pkg = createRequire(import.meta.url)("../package.json");
+    process.stdout.write(`codex-goal ${pkg.version} (${pkg.name})\n`);
+    return 0;
+  }
+  let token;
+  if (o.tokenFile !== undefined) {
+    try {
+      token = fs.readFileSync(o.tokenFile, "utf8").trim();
+    } catch (err) {
+      process.stderr.write(`codex-goal: cannot read --token-file: ${err.message}\n`);
+      return USAGE_ERROR;
+    }
+  }
+
+  const out = process.stdout;
+  const color = !("NO_COLOR" in process.env && process.env.NO_COLOR !== "") && (out.hasColors?.() ?? false);
+  const report = o.output === "json" ? new JsonReport(out) : o.output === "quiet" ? new QuietReport(out) : new HumanReport(out, { budget: o.budget, color });
+  const live = o.output === "human" && out.isTTY && process.stdin.isTTY && process.env.TERM !== "dumb";
+
+  // The first interrupt pauses the goal and interrupts its turn (through the goal's signal); the
+  // second quits at once, taking a spawned app-server (its own process group) along.
+  const stop = new AbortController();
+  let codex = null;
+  let interrupts = 0;
+  const interrupt = () => {
+    interrupts += 1;
+    if (interrupts === 1) {
+      report.note("interrupting: pausing the goal (interrupt again to quit at once)");
+      stop.abort();
+      return;
+    }
+    if (codex?.pid) {
+      try {
+        process.kill(-codex.pid, "SIGKILL");
+      } catch {}
+    }
+    process.exit(INTERRUPTED);
+  };
+  process.on("SIGINT", interrupt);
+  process.on("SIGTERM", () => {
+    interrupts = 1;
+    interrupt();
+  });
+  // A reader that went away (`| head`) is an interrupt too: nobody is left to see the run.
+  out.on("error", (err) => {
+    if (err.code === "EPIPE" && interrupts === 0) interrupt();
+  });
+
+  let input = null;
+  let thread = null;
+  try {
+    const onServerRequest = approvals(o.approve);
+    codex = o.connect
+      ? await Codex.connect({ url: o.connect, token, onServerRequest })
+      : await Codex.start({ ...(Object.keys(o.config).length ? { config: o.config } : {}), onServerRequest });
+    if (stop.signal.aborted) return INTERRUPTED;
+    thread = o.thread
+      ? await codex.resumeThread(o.thread)
+      : await codex.startThread({
+          ...(o.cwd !== undefined ? { cwd: path.resolve(o.cwd) } : {}),
+          ...(o.model !== undefined ? { model: o.model } : {}),
+          // A running server has its configuration: overrides go to the thread.
+          ...(o.connect && Object.keys(o.config).length ? { config: o.config } : {}),
+        });
+
+    // Steering: lines read before the goal started wait for it; each is sent in order.
+    let handle = null;
+    const waiting = [];
+    let steering = Promise.resolve();
+    const steer = (text) => {
+      steering = steering.then(async () => {
+        try {
+          await handle.steer(text);
+          report.steered(text);
+        } catch (err) {
+          report.note(`not steered (${err.code ?? "error"}): ${err.message}`);
+        }
+      });
+    };
+    input = readSteers({
+      stdin: process.stdin,
+      raw: live,
+      onLine: (text) => (handle ? steer(text) : waiting.push(text)),
+      onTyping: (text) => report.input(text),
+      onInterrupt: interrupt,
+    });
+    report.started({ threadId: thread.id, serverVersion: codex.metadata.serverVersion, where: o.connect, steerable: live });
+
+    handle = await thread.goal(o.objective, { ...(o.budget !== undefined ? { tokenBudget: o.budget } : {}), signal: stop.signal });
+    for (const text of waiting.splice(0)) steer(text);
+    for await (const n of handle) report.notification(n, handle);
+    let result;
+    try {
+      result = await handle.result();
+    } catch (err) {
+      if (!(err instanceof TurnFailedError)) throw err;
+      result = err.result;
+    }
+    input.close();
+    const interrupted = stop.signal.aborted;
+    report.finished(result, { interrupted, threadId: thread.id, objective: o.objective });
+    if (interrupted) return INTERRUPTED;
+    if (result.status === "failed") return FAILED;
+    return EXIT[result.goal?.status] ?? FAILED;
+  } catch (err) {
+    input?.close();
+    if (err?.code === "ABORT_ERR") {
+      report.finished(null, { interrupted: true, threadId: thread?.id, objective: o.objective });
+      return INTERRUPTED;
+    }
+    process.stderr.write(`codex-goal: ${err?.code ? `${err.code}: ` : ""}${err?.message ?? err}\n`);
+    return err?.code === "ERR_INVALID_ARGUMENT" ? USAGE_ERROR : FAILED;
+  } finally {
+    await codex?.close();
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.stdout.write("", () => process.exit(code)),
+  (err) => {
+    process.stderr.write(`codex-goal: ${err?.stack ?? err}\n`);
+    process.exit(FAILED);
+  },
+);
