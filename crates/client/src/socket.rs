@@ -6,7 +6,7 @@
 use crate::client::{lock, Client, Inner};
 use crate::error::{code, ClientError};
 use crate::retry;
-use crate::transport::{Boxed, Link, Transport};
+use crate::transport::{Boxed, Link, Outbox, Transport};
 use futures_util::{SinkExt, StreamExt};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, Weak};
@@ -254,7 +254,7 @@ pub(crate) struct Socket {
     token: Option<String>,
     reconnect: Option<Reconnect>,
     timeout: Duration,
-    writer: Mutex<Option<mpsc::UnboundedSender<String>>>,
+    writer: Outbox,
     link: watch::Sender<Link>,
     /// Why the connection is gone, once reconnecting gave up.
     gone: Mutex<Option<ClientError>>,
@@ -263,7 +263,7 @@ pub(crate) struct Socket {
 
 impl Transport for Socket {
     fn send(&self, line: String) -> bool {
-        lock(&self.writer).as_ref().is_some_and(|w| w.send(line).is_ok())
+        self.writer.send(line)
     }
 
     fn link(&self) -> Option<watch::Receiver<Link>> {
@@ -273,7 +273,7 @@ impl Transport for Socket {
     /// Closes the connection (a Close frame), and never stops the server.
     fn close(&self) -> Boxed<'_, ()> {
         Box::pin(async move {
-            lock(&self.writer).take();
+            self.writer.shut();
             self.link.send_replace(Link::Gone);
             let task = lock(&self.task).take();
             if let Some(task) = task {
@@ -314,7 +314,7 @@ impl Client {
             token: connect.token,
             reconnect: connect.reconnect,
             timeout: connect.connect_timeout,
-            writer: Mutex::new(None),
+            writer: Outbox::default(),
             link: watch::channel(Link::Up).0,
             gone: Mutex::new(None),
             task: Mutex::new(None),
@@ -333,14 +333,13 @@ impl Client {
 impl Socket {
     /// Starts carrying a fresh connection's frames.
     fn attach(&self, inner: Weak<Inner>, ws: Ws) {
-        let (tx, rx) = mpsc::unbounded_channel();
-        *lock(&self.writer) = Some(tx);
+        let rx = self.writer.open();
         *lock(&self.task) = Some(tokio::spawn(carry(inner, ws, rx)));
     }
 
     fn give_up(&self, error: ClientError) -> ClientError {
         *lock(&self.gone) = Some(error.clone());
-        lock(&self.writer).take();
+        self.writer.shut();
         self.link.send_replace(Link::Gone);
         error
     }
@@ -392,7 +391,7 @@ async fn supervise(inner: Weak<Inner>, socket: Arc<Socket>) {
             strong.shutdown(strong.closed_error());
             return;
         }
-        lock(&socket.writer).take();
+        socket.writer.shut();
         socket.link.send_replace(Link::Down);
         let dropped = ClientError::new(
             code::TRANSPORT_CLOSED,
@@ -455,7 +454,7 @@ async fn redial(inner: &Weak<Inner>, socket: &Arc<Socket>, policy: Reconnect) ->
             Ok(Err(e)) => last = e.message,
             Err(_) => last = "the app-server did not answer `initialize` in time".into(),
         }
-        lock(&socket.writer).take();
+        socket.writer.shut();
         if let Some(task) = lock(&socket.task).take() {
             task.abort();
         }

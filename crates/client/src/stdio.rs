@@ -2,20 +2,20 @@
 //! stdin, one reads its stdout (reader.rs), one collects its stderr, and a supervisor owns the
 //! process, reaps it, and settles everything when it ends.
 
-use crate::client::{lock, Inner};
+use crate::client::Inner;
 use crate::error::{code, ClientError};
 use crate::options::ClientOptions;
 use crate::process::{self, Exit, KillSignal};
 use crate::reader;
 use crate::stderr_tail::StderrTail;
-use crate::transport::{Boxed, Link, Transport};
-use std::sync::{Mutex, Weak};
+use crate::transport::{Boxed, Link, Outbox, Transport};
+use std::sync::Weak;
 use std::time::Duration;
 use tokio::io::{AsyncWriteExt, BufReader};
 use tokio::sync::{mpsc, watch};
 
 pub(crate) struct Stdio {
-    writer: Mutex<Option<mpsc::UnboundedSender<String>>>,
+    writer: Outbox,
     pid: Option<u32>,
     stderr: StderrTail,
     kill: mpsc::UnboundedSender<KillSignal>,
@@ -34,11 +34,12 @@ pub(crate) struct Parts {
 pub(crate) fn spawn(options: &ClientOptions) -> Result<(Stdio, Parts), ClientError> {
     let args = options.args().map_err(ClientError::invalid)?;
     let spawned = process::spawn(options, &args)?;
-    let (writer_tx, writer) = mpsc::unbounded_channel();
+    let outbox = Outbox::default();
+    let writer = outbox.open();
     let (kill_tx, kill) = mpsc::unbounded_channel();
     let (exit_tx, exit_rx) = watch::channel(None);
     let stdio = Stdio {
-        writer: Mutex::new(Some(writer_tx)),
+        writer: outbox,
         pid: spawned.pid,
         stderr: StderrTail::default(),
         kill: kill_tx,
@@ -74,7 +75,7 @@ impl Stdio {
 
 impl Transport for Stdio {
     fn send(&self, line: String) -> bool {
-        lock(&self.writer).as_ref().is_some_and(|w| w.send(line).is_ok())
+        self.writer.send(line)
     }
 
     fn link(&self) -> Option<watch::Receiver<Link>> {
@@ -85,7 +86,7 @@ impl Transport for Stdio {
     /// process's whole group.
     fn close(&self) -> Boxed<'_, ()> {
         Box::pin(async move {
-            lock(&self.writer).take();
+            self.writer.shut();
             let mut exit = self.exit.clone();
             for (signal, grace) in [
                 (None, 2_000),
