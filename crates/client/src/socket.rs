@@ -15,7 +15,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::http::{HeaderValue, StatusCode};
+use tokio_tungstenite::tungstenite::http::{HeaderValue, StatusCode, Uri};
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 use tokio_tungstenite::WebSocketStream;
 
@@ -81,25 +81,36 @@ impl Endpoint {
             };
             return Ok(Endpoint::Unix { path });
         }
-        let (tls, rest) = match o.url.split_once("://") {
-            Some(("ws", rest)) => (false, rest),
-            Some(("wss", rest)) => (true, rest),
+        let uri: Uri = o.url.parse().map_err(|e| invalid(&format!("{e}")))?;
+        let tls = match uri.scheme_str() {
+            Some("ws") => false,
+            Some("wss") => true,
             _ => return Err(invalid("must start with ws://, wss:// or unix://")),
         };
-        let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
-        if authority.contains('@') {
+        let authority = uri.authority().ok_or_else(|| invalid("no host"))?;
+        if authority.as_str().contains('@') {
             return Err(invalid("credentials in the URL are not sent: pass `token` instead"));
         }
-        let (host, port) = match authority.rsplit_once(':') {
-            Some((h, p)) if !h.ends_with(']') || h.starts_with('[') => {
-                (h, p.parse::<u16>().map_err(|_| invalid("the port is not a number"))?)
-            }
-            _ => (authority, if tls { 443 } else { 80 }),
-        };
-        let host = host.trim_start_matches('[').trim_end_matches(']').to_owned();
+        let host = authority
+            .host()
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_owned();
         if host.is_empty() {
             return Err(invalid("no host"));
         }
+        let port = match authority.as_str().strip_prefix(authority.host()) {
+            Some("") => {
+                if tls {
+                    443
+                } else {
+                    80
+                }
+            }
+            _ => authority
+                .port_u16()
+                .ok_or_else(|| invalid("the port is not a number"))?,
+        };
         if !tls && !o.allow_insecure && !is_loopback(&host) {
             return Err(invalid(
                 "plain ws:// to a host that is not loopback would send the token and every message in clear: \
@@ -362,15 +373,15 @@ async fn carry(inner: Weak<Inner>, mut ws: Ws, mut outgoing: mpsc::UnboundedRece
                 }
             },
             frame = ws.next() => {
-                let text = match frame {
-                    Some(Ok(Message::Text(text))) => text.as_str().to_owned(),
-                    Some(Ok(Message::Binary(bytes))) => String::from_utf8_lossy(&bytes).into_owned(),
-                    Some(Ok(Message::Close(_))) | None => return "the server closed the connection".into(),
-                    Some(Ok(_)) => continue,
-                    Some(Err(e)) => return e.to_string(),
-                };
                 let Some(inner) = inner.upgrade() else { return "the client is gone".into() };
-                inner.on_line(&text);
+                // One message per frame, read where it lies.
+                match frame {
+                    Some(Ok(Message::Text(text))) => inner.on_line(text.as_str()),
+                    Some(Ok(Message::Binary(bytes))) => inner.on_line(&String::from_utf8_lossy(&bytes)),
+                    Some(Ok(Message::Close(_))) | None => return "the server closed the connection".into(),
+                    Some(Ok(_)) => {}
+                    Some(Err(e)) => return e.to_string(),
+                }
             }
         }
     }
@@ -473,4 +484,62 @@ async fn redial(inner: &Weak<Inner>, socket: &Arc<Socket>, policy: Reconnect) ->
 fn bearer(token: &str) -> Result<HeaderValue, ClientError> {
     HeaderValue::from_str(&format!("Bearer {token}"))
         .map_err(|_| ClientError::invalid("Codex.connect: the token cannot be sent in an HTTP header"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(url: &str) -> Result<Endpoint, ClientError> {
+        Endpoint::parse(&ConnectOptions {
+            url: url.into(),
+            token: None,
+            codex_home: Some(PathBuf::from("/home/me/.codex")),
+            allow_insecure: false,
+            reconnect: None,
+            connect_timeout: Duration::from_secs(1),
+        })
+    }
+
+    fn tcp(url: &str) -> (String, u16, bool) {
+        match parse(url).unwrap() {
+            Endpoint::Tcp { host, port, tls, .. } => (host, port, tls),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn urls_name_their_endpoint() {
+        assert_eq!(tcp("ws://127.0.0.1:4500"), ("127.0.0.1".into(), 4500, false));
+        assert_eq!(tcp("ws://localhost/path?q#f"), ("localhost".into(), 80, false));
+        assert_eq!(tcp("ws://[::1]:9"), ("::1".into(), 9, false));
+        assert_eq!(tcp("wss://codex.example.com"), ("codex.example.com".into(), 443, true));
+        let Endpoint::Unix { path } = parse("unix://").unwrap() else {
+            panic!()
+        };
+        assert_eq!(
+            path,
+            PathBuf::from("/home/me/.codex/app-server-control/app-server-control.sock")
+        );
+        let Endpoint::Unix { path } = parse("unix:///run/a.sock").unwrap() else {
+            panic!()
+        };
+        assert_eq!(path, PathBuf::from("/run/a.sock"));
+    }
+
+    #[test]
+    fn urls_that_cannot_be_used_say_why() {
+        for (url, why) in [
+            ("http://127.0.0.1:1", "must start with ws://, wss:// or unix://"),
+            ("not a url", "Codex.connect: url not a url"),
+            ("ws://me:pw@127.0.0.1:1", "credentials in the URL are not sent"),
+            ("ws://127.0.0.1:port", "the port is not a number"),
+            ("ws://127.0.0.1:", "the port is not a number"),
+            ("ws://192.0.2.1:4500", "plain ws:// to a host that is not loopback"),
+        ] {
+            let e = parse(url).unwrap_err();
+            assert_eq!(e.code, code::INVALID_ARGUMENT, "{url}");
+            assert!(e.message.contains(why), "{url}: {}", e.message);
+        }
+    }
 }
