@@ -181,19 +181,11 @@ impl Client {
         gated: bool,
     ) -> Result<Value, ClientError> {
         let deadline = left.map(|l| tokio::time::Instant::now() + l);
+        let ms = timeout.or(left).unwrap_or_default().as_millis() as u64;
         let (id, rx) = loop {
             let mut link = self.inner.transport.link().filter(|_| gated);
             if let Some(link) = &mut link {
-                let up = link.wait_for(|l| *l != Link::Down);
-                let waited = match deadline {
-                    Some(d) => tokio::time::timeout_at(d, up).await.is_ok(),
-                    None => {
-                        let _ = up.await;
-                        true
-                    }
-                };
-                if !waited {
-                    let ms = timeout.or(left).unwrap_or_default().as_millis() as u64;
+                if within(deadline, link.wait_for(|l| *l != Link::Down)).await.is_none() {
                     return Err(ClientError::new(
                         code::TIMEOUT,
                         format!("{method}: the connection did not come back within {ms} ms"),
@@ -223,26 +215,15 @@ impl Client {
                         }
                         *link.borrow_and_update()
                     };
-                    let now = match deadline {
-                        Some(d) => tokio::time::timeout_at(d, moved).await.ok(),
-                        None => Some(moved.await),
-                    };
-                    if !matches!(now, Some(Link::Down | Link::Up)) {
+                    if !matches!(within(deadline, moved).await, Some(Link::Down | Link::Up)) {
                         return Err(e.with_method(method));
                     }
                 }
             }
         };
-        let answer = match deadline {
-            Some(d) => match tokio::time::timeout_at(d, rx).await {
-                Ok(answer) => answer,
-                Err(_) => {
-                    self.inner.state().pending.forget(&id);
-                    let ms = timeout.or(left).unwrap_or_default().as_millis() as u64;
-                    return Err(ClientError::timeout(method, ms));
-                }
-            },
-            None => rx.await,
+        let Some(answer) = within(deadline, rx).await else {
+            self.inner.state().pending.forget(&id);
+            return Err(ClientError::timeout(method, ms));
         };
         answer.unwrap_or_else(|_| Err(self.inner.closed_error().with_method(method)))
     }
@@ -382,6 +363,14 @@ impl Inner {
         for s in subscribers {
             let _ = s.send(Err(error.clone()));
         }
+    }
+}
+
+/// `work`, bounded by `deadline` when there is one; `None` when the deadline passed first.
+async fn within<F: std::future::Future>(deadline: Option<tokio::time::Instant>, work: F) -> Option<F::Output> {
+    match deadline {
+        Some(d) => tokio::time::timeout_at(d, work).await.ok(),
+        None => Some(work.await),
     }
 }
 
