@@ -33,7 +33,7 @@ impl Client {
     async fn resume_run(&self, thread_id: &str, route: &Arc<Route>) -> Result<(), ClientError> {
         self.request("thread/resume", Some(json!({"threadId": thread_id})))
             .await?;
-        let read = self
+        let mut read = self
             .request(
                 "thread/read",
                 Some(json!({"threadId": thread_id, "includeTurns": true})),
@@ -48,8 +48,9 @@ impl Client {
         } else {
             None
         };
-        let turns = read["thread"]["turns"].as_array().cloned().unwrap_or_default();
-        if route.reconcile(thread_id, &turns, goal.as_ref()) {
+        let turns = read["thread"]["turns"].take();
+        let turns = turns.as_array().map(Vec::as_slice).unwrap_or_default();
+        if route.reconcile(thread_id, turns, goal.as_ref()) {
             self.release(thread_id, route);
         }
         Ok(())
