@@ -126,13 +126,10 @@ export async function startRelay(target) {
   const server = net.createServer((client) => {
     if (refusing) return client.destroy();
     accepted += 1;
-    const upstream = net.connect(port, "127.0.0.1");
-    for (const s of [client, upstream]) {
+    for (const s of splice(client, port)) {
       sockets.add(s);
       s.on("close", () => sockets.delete(s));
-      s.on("error", () => {});
     }
-    client.pipe(upstream).pipe(client);
   });
   await new Promise((r) => server.listen(0, "127.0.0.1", r));
   return {
@@ -167,11 +164,7 @@ export async function startTlsProxy(target, dir) {
   run("x509", "-req", "-in", "leaf.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out", "leaf.pem", "-days", "2", "-extfile", "leaf.ext");
   const port = Number(new URL(target).port);
   const read = (f) => fs.readFileSync(path.join(dir, f));
-  const server = tls.createServer({ key: read("leaf.key"), cert: read("leaf.pem") }, (client) => {
-    const upstream = net.connect(port, "127.0.0.1");
-    for (const s of [client, upstream]) s.on("error", () => {});
-    client.pipe(upstream).pipe(client);
-  });
+  const server = tls.createServer({ key: read("leaf.key"), cert: read("leaf.pem") }, (client) => splice(client, port));
   server.on("tlsClientError", () => {});
   await new Promise((r) => server.listen(0, "127.0.0.1", r));
   return {
@@ -179,4 +172,13 @@ export async function startTlsProxy(target, dir) {
     caFile: path.join(dir, "ca.pem"),
     close: () => new Promise((r) => server.close(r)),
   };
+}
+
+/** Joins `client` to a new connection to 127.0.0.1:`port`, both ways; returns the two sockets. A
+ * reset on either side only ends them. */
+function splice(client, port) {
+  const upstream = net.connect(port, "127.0.0.1");
+  for (const s of [client, upstream]) s.on("error", () => {});
+  client.pipe(upstream).pipe(client);
+  return [client, upstream];
 }

@@ -168,13 +168,7 @@ fn a_status_arriving_after_the_completion_still_ends_the_run() {
 fn events_racing_ahead_of_their_turn_started_are_held_and_relabelled() {
     let mut events = load("goal-complete-after-continuation");
     // Swap the second turn/started with the item that follows it.
-    let second = events
-        .iter()
-        .enumerate()
-        .filter(|(_, (m, _))| m == "turn/started")
-        .nth(1)
-        .unwrap()
-        .0;
+    let second = second_turn_started(&events);
     events.swap(second, second + 1);
     let (stream, r, _) = run_goal(&events);
     assert_one_logical_turn(&stream, &r);
@@ -212,13 +206,7 @@ fn items_and_completions_arriving_twice_are_taken_once() {
     // As when a run resumed after a dropped connection is reconciled from the thread's history:
     // what the history repeats of what already arrived changes nothing.
     let events = load("goal-complete-after-continuation");
-    let second = events
-        .iter()
-        .enumerate()
-        .filter(|(_, (m, _))| m == "turn/started")
-        .nth(1)
-        .unwrap()
-        .0;
+    let second = second_turn_started(&events);
     let mut doubled = events[..second].to_vec();
     doubled.extend(
         events[..second]
@@ -231,4 +219,10 @@ fn items_and_completions_arriving_twice_are_taken_once() {
     let (stream, again, _) = run_goal(&doubled);
     assert_eq!(again, r, "the same result");
     assert_eq!(stream, clean, "nothing repeated on the stream");
+}
+
+/// Where the transcript's second `turn/started` (the first continuation's) is.
+fn second_turn_started(events: &[(String, Value)]) -> usize {
+    let mut starts = events.iter().enumerate().filter(|(_, (m, _))| m == "turn/started");
+    starts.nth(1).unwrap().0
 }
