@@ -277,11 +277,20 @@ async function screenOf(raw, cols, rows) {
   return lines.join("\n").replace(/\n+$/, "");
 }
 
+/** The environment a terminal emulator gives its shell. CI runners set no TERM and often CI=true, and
+ * either makes Node report a colourless stream (tty.WriteStream#hasColors), which is right for them
+ * but not what a user at a terminal has. */
+function terminalEnv() {
+  const env = { ...process.env, TERM: "xterm-256color" };
+  for (const name of ["CI", "NO_COLOR", "NODE_DISABLE_COLORS", "FORCE_COLOR"]) delete env[name];
+  return env;
+}
+
 /** The bin on a pseudo-terminal of `cols` columns (`script` from util-linux): `type` types into it,
  * `until` waits for the raw output to match. */
 function script(args, { env, cols = 72, rows = 24 }) {
   const command = `stty cols ${cols} rows ${rows}; exec npx --no -- codex-goal ${args.map((a) => `'${a}'`).join(" ")}`;
-  const child = spawn("script", ["-qfec", command, "/dev/null"], { cwd: app, env: { ...process.env, ...env }, stdio: ["pipe", "pipe", "pipe"] });
+  const child = spawn("script", ["-qfec", command, "/dev/null"], { cwd: app, env: { ...terminalEnv(), ...env }, stdio: ["pipe", "pipe", "pipe"] });
   let raw = "";
   const watchers = [];
   child.stdout.on("data", (d) => {
