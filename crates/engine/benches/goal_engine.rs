@@ -89,5 +89,29 @@ fn bench(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench);
+/// What a run pays per delta before any engine sees it: the headline scan of the line the flood
+/// benchmark sends (`bench/flood-server.mjs`), over a batch of distinct lines.
+fn headline(c: &mut Criterion) {
+    let lines: Vec<String> = (0..10_000)
+        .map(|i| {
+            serde_json::json!({"method": "item/agentMessage/delta", "params": {
+                "threadId": "019a0000-0000-7000-8000-000000000001", "turnId": "019a0000-0000-7000-8000-000000000002",
+                "itemId": "msg_1", "delta": format!("token {i} ")}})
+            .to_string()
+        })
+        .collect();
+    let mut group = c.benchmark_group("headline");
+    group.throughput(Throughput::Elements(lines.len() as u64));
+    group.bench_function("delta", |b| {
+        b.iter(|| {
+            lines
+                .iter()
+                .filter(|l| Headline::scan(l).is_some_and(|h| h.thread_id().is_some()))
+                .count()
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench, headline);
 criterion_main!(benches);
