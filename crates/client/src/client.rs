@@ -14,6 +14,7 @@ use crate::transport::{Link, Transport};
 use codex_sdk_protocol::{
     encode_error_response, encode_notification, encode_request, encode_response, RequestId, RpcError,
 };
+use rustc_hash::FxHashMap;
 use serde::Serialize;
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -49,8 +50,9 @@ pub(crate) struct Inner {
 #[derive(Default)]
 pub(crate) struct State {
     pub(crate) pending: Pending,
-    /// One running turn (or goal) per thread, keyed by thread id.
-    pub(crate) routes: HashMap<String, Arc<Route>>,
+    /// One running turn (or goal) per thread, keyed by thread id: looked up for every line of a
+    /// stream, so with a hash made for short keys (ids come from the server, not from an attacker).
+    pub(crate) routes: FxHashMap<String, Arc<Route>>,
     pub(crate) subscribers: Vec<stream::Sender>,
     /// Server requests handed to the embedder and not answered yet.
     pub(crate) server_requests: HashMap<RequestId, String>,

@@ -2,12 +2,12 @@
 //! requests go to the handler, and notifications go to the route of their thread (through the
 //! engine's one dispatcher) and to every subscriber. Noise is reported, never fatal.
 
-use crate::client::Inner;
+use crate::client::{Inner, State};
 use crate::error::ClientError;
 use codex_sdk_engine::{reads_params, Event, Line};
 use codex_sdk_protocol::{server_notification as m, Headline, LineSplitter, Message};
 use serde_json::json;
-use std::sync::{Arc, Weak};
+use std::sync::{Arc, MutexGuard, Weak};
 use tokio::io::{AsyncBufRead, AsyncBufReadExt};
 
 /// Reads lines from `source` until it ends or the client is gone, framing them with the protocol
@@ -21,28 +21,65 @@ pub(crate) async fn read_lines(inner: Weak<Inner>, mut source: impl AsyncBufRead
         };
         let Some(inner) = inner.upgrade() else { return };
         let n = chunk.len();
-        splitter.feed(chunk, |line| inner.on_line(&String::from_utf8_lossy(line)));
+        let mut table = Table::new(&inner);
+        splitter.feed(chunk, |line| inner.on_line(&text(line), &mut table));
+        drop(table);
         source.consume(n);
     }
     if let Some(inner) = inner.upgrade() {
-        splitter.finish(|line| inner.on_line(&String::from_utf8_lossy(line)));
+        splitter.finish(|line| inner.on_line(&text(line), &mut Table::new(&inner)));
+    }
+}
+
+/// The client's table (routes, subscribers), locked once for the notifications of one read rather
+/// than once per line, and let go before anything that takes other locks (a response, a server
+/// request) and at the end of the read. A read is at most 64 KiB, so the lock is never held long.
+pub(crate) struct Table<'a> {
+    inner: &'a Inner,
+    held: Option<MutexGuard<'a, State>>,
+}
+
+impl<'a> Table<'a> {
+    pub(crate) fn new(inner: &'a Inner) -> Self {
+        Self { inner, held: None }
+    }
+
+    fn get(&mut self) -> &mut State {
+        self.held.get_or_insert_with(|| self.inner.state())
+    }
+
+    fn release(&mut self) {
+        self.held = None;
+    }
+}
+
+/// A line as text. `str::from_utf8` checks ASCII a word at a time, several times faster than the
+/// lossy decoder on the lines the server sends; only a line that is not UTF-8 takes the slow path.
+fn text(line: &[u8]) -> std::borrow::Cow<'_, str> {
+    match std::str::from_utf8(line) {
+        Ok(s) => s.into(),
+        Err(_) => String::from_utf8_lossy(line),
     }
 }
 
 impl Inner {
-    pub(crate) fn on_line(self: &Arc<Self>, line: &str) {
+    pub(crate) fn on_line(self: &Arc<Self>, line: &str, table: &mut Table<'_>) {
         if line.trim().is_empty() {
             return;
         }
         // Hot path: a notification is routed on its headline, read once and borrowed; only a
         // route that reads a method's params gets them parsed.
-        if let Some(head) = Headline::scan(line).filter(Headline::is_notification) {
-            if head.method() == Some(m::SERVER_REQUEST_RESOLVED) {
-                self.on_server_request_resolved(line);
+        match Headline::scan(line) {
+            Some(head) if head.is_notification() => {
+                if head.method() == Some(m::SERVER_REQUEST_RESOLVED) {
+                    table.release();
+                    self.on_server_request_resolved(line);
+                }
+                return Self::route(table.get(), line, &head);
             }
-            self.route(line, &head);
-            return;
+            _ => {}
         }
+        table.release();
         match Message::decode(line) {
             Ok(Message::Response { id, result }) => {
                 self.state().pending.settle(&id, |_| Ok(result));
@@ -67,15 +104,17 @@ impl Inner {
     /// Hands a notification to the route of its thread, if any, and to every subscriber. The line
     /// is copied out of the read buffer only if someone keeps it: a run nobody streams and no
     /// subscriber cost no allocation per line.
-    fn route(&self, line: &str, head: &Headline<'_>) {
+    fn route(st: &mut State, line: &str, head: &Headline<'_>) {
         let mut text: Option<Arc<str>> = None;
         let mut keep = || text.get_or_insert_with(|| Arc::from(line)).clone();
-        let mut st = self.state();
         let thread = head.thread_id();
-        let route = thread.and_then(|t| st.routes.get(t)).cloned();
         // A notification whose params no engine reads changes nothing but the stream: a run nobody
-        // streams skips it outright (the cheap path of a result-only run's deltas).
-        let route = route.filter(|r| r.is_streaming() || head.method().is_some_and(reads_params));
+        // streams skips it outright (the cheap path of a result-only run's deltas), without so much
+        // as a reference count.
+        let route = thread
+            .and_then(|t| st.routes.get(t))
+            .filter(|r| r.is_streaming() || head.method().is_some_and(reads_params))
+            .cloned();
         if let Some(route) = route {
             if let Some(event) = Event::from_headline(head) {
                 if route.push(event, || Line::new(keep(), line, head)) {

@@ -5,6 +5,7 @@
 
 use crate::client::{lock, Client, Inner};
 use crate::error::{code, ClientError};
+use crate::reader::Table;
 use crate::retry;
 use crate::transport::{Boxed, Link, Outbox, Transport};
 use futures_util::{SinkExt, StreamExt};
@@ -376,8 +377,8 @@ async fn carry(inner: Weak<Inner>, mut ws: Ws, mut outgoing: mpsc::UnboundedRece
                 let Some(inner) = inner.upgrade() else { return "the client is gone".into() };
                 // One message per frame, read where it lies.
                 match frame {
-                    Some(Ok(Message::Text(text))) => inner.on_line(text.as_str()),
-                    Some(Ok(Message::Binary(bytes))) => inner.on_line(&String::from_utf8_lossy(&bytes)),
+                    Some(Ok(Message::Text(text))) => inner.on_line(text.as_str(), &mut Table::new(&inner)),
+                    Some(Ok(Message::Binary(bytes))) => inner.on_line(&String::from_utf8_lossy(&bytes), &mut Table::new(&inner)),
                     Some(Ok(Message::Close(_))) | None => return "the server closed the connection".into(),
                     Some(Ok(_)) => {}
                     Some(Err(e)) => return e.to_string(),
