@@ -3,7 +3,7 @@ import type { BindingError } from "../binding/index";
 import { settle } from "./outcome";
 
 /** Notifications per batch at most; a batch holds what is waiting, so a live stream is not delayed. */
-const BATCH = 4096;
+const BATCH = 1024;
 
 /**
  * @internal An async iterator over a native stream of notifications, pulled in batches: each batch crosses

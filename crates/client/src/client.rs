@@ -240,7 +240,7 @@ impl Client {
         let mut st = self.inner.state();
         match &st.closed {
             Some(e) => {
-                let _ = tx.send(Err(e.clone()));
+                let _ = tx.fail(e.clone());
             }
             None => st.subscribers.push(tx),
         }
@@ -363,7 +363,7 @@ impl Inner {
             route.fail(&error);
         }
         for s in subscribers {
-            let _ = s.send(Err(error.clone()));
+            let _ = s.fail(error.clone());
         }
     }
 }

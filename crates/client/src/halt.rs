@@ -52,9 +52,9 @@ impl TurnWatch {
                 return Some(t);
             }
             let batch = tokio::time::timeout_at(until, self.events.next_batch(256)).await;
-            let Ok(Ok(Some(lines))) = batch else { return None };
-            for line in lines {
-                let Some(head) = Headline::scan(&line) else { continue };
+            let Ok(Ok(Some(batch))) = batch else { return None };
+            for line in batch.lines() {
+                let Some(head) = Headline::scan(line) else { continue };
                 if head.method() == Some(m::TURN_STARTED) && head.thread_id() == Some(&self.thread_id) {
                     if let Some(turn) = head.turn_id() {
                         self.seen.push_back(turn.to_owned());

@@ -32,5 +32,5 @@ pub use goal::GoalStart;
 pub use options::{ClientInfo, ClientOptions};
 pub use server_request::{default_answer, ServerRequest, ServerRequestEvent, ServerRequestHandler};
 pub use socket::{ConnectOptions, Reconnect};
-pub use stream::EventStream;
+pub use stream::{Batch, EventStream};
 pub use turn::TurnHandle;

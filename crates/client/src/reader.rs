@@ -93,20 +93,18 @@ impl Inner {
             Ok(Message::Request { id, method, params }) => self.on_server_request(id, method, params, Arc::from(line)),
             // A notification the headline could not read (its ids are not strings): no route can
             // own it, but subscribers see everything.
-            Ok(Message::Notification { .. }) => self.broadcast(Arc::from(line)),
+            Ok(Message::Notification { .. }) => self.broadcast(line),
             Err(e) => {
                 let warning = json!({"method": "sdk/warning", "params": {"message": format!("ignored a line from the app-server: {e}"), "line": truncate(line, 512)}});
-                self.broadcast(Arc::from(warning.to_string()));
+                self.broadcast(&warning.to_string());
             }
         }
     }
 
     /// Hands a notification to the route of its thread, if any, and to every subscriber. The line
-    /// is copied out of the read buffer only if someone keeps it: a run nobody streams and no
-    /// subscriber cost no allocation per line.
+    /// is copied out of the read buffer only where it is kept: into a route that holds it (a
+    /// message before its turn is known) and into each stream's next batch.
     fn route(st: &mut State, line: &str, head: &Headline<'_>) {
-        let mut text: Option<Arc<str>> = None;
-        let mut keep = || text.get_or_insert_with(|| Arc::from(line)).clone();
         let thread = head.thread_id();
         // A notification whose params no engine reads changes nothing but the stream: a run nobody
         // streams skips it outright (the cheap path of a result-only run's deltas), without so much
@@ -117,7 +115,7 @@ impl Inner {
             .cloned();
         if let Some(route) = route {
             if let Some(event) = Event::from_headline(head) {
-                if route.push(event, || Line::new(keep(), line, head)) {
+                if route.push(event, || Line::new(Arc::from(line), line, head)) {
                     let t = thread.unwrap_or_default();
                     if st.routes.get(t).is_some_and(|r| Arc::ptr_eq(r, &route)) {
                         st.routes.remove(t);
@@ -125,14 +123,11 @@ impl Inner {
                 }
             }
         }
-        if !st.subscribers.is_empty() {
-            let text = keep();
-            st.subscribers.retain(|s| s.send_line(text.clone()).is_ok());
-        }
+        st.subscribers.retain(|s| s.send_line(line).is_ok());
     }
 
-    fn broadcast(&self, text: Arc<str>) {
-        self.state().subscribers.retain(|s| s.send_line(text.clone()).is_ok());
+    fn broadcast(&self, line: &str) {
+        self.state().subscribers.retain(|s| s.send_line(line).is_ok());
     }
 }
 

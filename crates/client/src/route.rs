@@ -141,9 +141,14 @@ impl Route {
         for e in st.decided.drain(..) {
             let Some(tx) = &st.events else { continue };
             let sent = match e {
-                Emit::Pass(line) => tx.send_line(line.text),
-                Emit::Relabel(line) => tx.send_line(line.relabelled(logical)),
-                Emit::Completed(c) => tx.send_line(Arc::from(c.to_line())),
+                Emit::Pass(line) => tx.send_line(&line.text),
+                // The new id spliced in as the line is queued: no relabelled copy in between.
+                Emit::Relabel(Line {
+                    text,
+                    turn_id_span: Some(span),
+                }) => tx.send_parts(&[&text[..span.start], logical, &text[span.end..]]),
+                Emit::Relabel(line) => tx.send_line(&line.relabelled(logical)),
+                Emit::Completed(c) => tx.send_line(&c.to_line()),
             };
             if sent.is_err() {
                 st.events = None;
@@ -165,7 +170,7 @@ impl Route {
     pub fn fail(&self, error: &ClientError) {
         let mut st = self.lock();
         if let Some(tx) = st.events.take() {
-            let _ = tx.send(Err(error.clone()));
+            let _ = tx.fail(error.clone());
         }
         if self.outcome.borrow().is_none() {
             self.outcome.send_replace(Some(Err(error.clone())));

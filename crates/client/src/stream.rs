@@ -1,5 +1,6 @@
-//! Event streams handed to the embedder: raw lines, pulled in batches so that a consumer crosses
-//! into the client once per batch rather than once per notification.
+//! Event streams handed to the embedder: lines pulled in batches, so that a consumer crosses into
+//! the client once per batch rather than once per notification. Lines are queued already joined
+//! into the JSON array text a batch crosses as, so handing a batch over copies nothing.
 //!
 //! Memory policy for a consumer slower than the app-server: nothing changes until the backlog
 //! reaches the stream's `merge_after` notifications (`mergeDeltasAfter`, default
@@ -18,15 +19,108 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::sync::Notify;
 
-pub type StreamItem = Result<Arc<str>, ClientError>;
-
 /// Notifications held for a consumer before deltas start to be merged, unless configured.
 pub const MERGE_DELTAS_AFTER: usize = 8192;
 
+/// Lines per joined chunk: what the Node binding asks for at once, so a batch is usually one
+/// chunk handed over whole.
+const CHUNK: usize = 1024;
+
 const DELTA: &str = "item/agentMessage/delta";
 
+/// Separates lines inside a batch's JSON array text. The JS side splits on it only when the array
+/// does not parse (a line the reader's scan let through is not JSON); a line from stdio never
+/// holds a raw newline.
+const SEPARATOR: &str = "\n,";
+
+/// Lines as they will cross to the consumer: the text of a JSON array being built (`[` and the
+/// lines joined by [`SEPARATOR`], the `]` still to come), and where each line ends. Appending a
+/// line copies it once, from wherever the reader has it; handing the chunk over copies nothing.
+#[derive(Debug)]
+struct Chunk {
+    text: String,
+    ends: Vec<usize>,
+}
+
+impl Chunk {
+    fn new(capacity: usize) -> Self {
+        let mut text = String::with_capacity(capacity);
+        text.push('[');
+        Self { text, ends: Vec::new() }
+    }
+
+    fn push(&mut self, parts: &[&str]) {
+        if !self.ends.is_empty() {
+            self.text.push_str(SEPARATOR);
+        }
+        for part in parts {
+            self.text.push_str(part);
+        }
+        self.ends.push(self.text.len());
+    }
+
+    /// Moves the first `n` lines of `self` to the end of `out`.
+    fn move_front(&mut self, n: usize, out: &mut Chunk) {
+        if n == self.ends.len() && out.ends.is_empty() {
+            return std::mem::swap(self, out);
+        }
+        let cut = self.ends[n - 1];
+        let shift = out.text.len() + usize::from(!out.ends.is_empty()) * SEPARATOR.len() - 1;
+        if !out.ends.is_empty() {
+            out.text.push_str(SEPARATOR);
+        }
+        out.text.push_str(&self.text[1..cut]);
+        out.ends.extend(self.ends[..n].iter().map(|e| e + shift));
+        if n == self.ends.len() {
+            *self = Chunk::new(0);
+            return;
+        }
+        // The rest (after the separator that followed line n) becomes the chunk: a rare copy, for
+        // a consumer asking for fewer lines than a chunk holds.
+        let rest = cut + SEPARATOR.len();
+        let mut text = String::with_capacity(self.text.len() - rest + 1);
+        text.push('[');
+        text.push_str(&self.text[rest..]);
+        let ends = self.ends[n..].iter().map(|e| e - rest + 1).collect();
+        *self = Chunk { text, ends };
+    }
+
+    fn finish(mut self) -> Batch {
+        self.text.push(']');
+        Batch(self)
+    }
+}
+
+/// A batch of notifications: the text of one JSON array whose elements are the lines as the
+/// server sent them (or relabelled), separated by `\n,` so that a consumer can also split it when
+/// a line is not valid JSON.
+#[derive(Debug)]
+pub struct Batch(Chunk);
+
+impl Batch {
+    pub fn len(&self) -> usize {
+        self.0.ends.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.ends.is_empty()
+    }
+
+    /// The JSON array text, as it crosses to JavaScript.
+    pub fn into_json_array(self) -> String {
+        self.0.text
+    }
+
+    /// Each line on its own.
+    pub fn lines(&self) -> impl Iterator<Item = &str> {
+        let text = &self.0.text;
+        let starts = std::iter::once(1).chain(self.0.ends.iter().map(|e| e + SEPARATOR.len()));
+        starts.zip(&self.0.ends).map(move |(start, &end)| &text[start..end])
+    }
+}
+
 enum Entry {
-    Line(Arc<str>),
+    Lines(Chunk),
     Error(ClientError),
     /// Merged deltas of one item: the first one's params, and all their text.
     Delta {
@@ -56,8 +150,24 @@ struct DeltaParams<'a> {
 #[derive(Default)]
 struct Queue {
     entries: VecDeque<Entry>,
+    /// Notifications waiting (a merged delta counts once).
+    waiting: usize,
     /// The sender is gone: once drained, the stream has ended.
     closed: bool,
+}
+
+impl Queue {
+    fn push_line(&mut self, parts: &[&str]) {
+        self.waiting += 1;
+        if let Some(Entry::Lines(chunk)) = self.entries.back_mut() {
+            if chunk.ends.len() < CHUNK {
+                return chunk.push(parts);
+            }
+        }
+        let mut chunk = Chunk::new(parts.iter().map(|p| p.len()).sum::<usize>() * 64);
+        chunk.push(parts);
+        self.entries.push_back(Entry::Lines(chunk));
+    }
 }
 
 struct Shared {
@@ -101,34 +211,40 @@ pub struct Sender {
 pub struct Discarded;
 
 impl Sender {
-    pub fn send(&self, item: StreamItem) -> Result<(), Discarded> {
-        let entry = match item {
-            Ok(line) => Entry::Line(line),
-            Err(e) => Entry::Error(e),
-        };
-        self.with_queue(|q| q.entries.push_back(entry))
+    /// Ends the stream with `error`, after what was sent before it.
+    pub fn fail(&self, error: ClientError) -> Result<(), Discarded> {
+        self.with_queue(|q| q.entries.push_back(Entry::Error(error)))
     }
 
     /// Sends a notification line, merging it into the previous one if the backlog is over its
     /// limit and both are deltas of the same item.
-    pub fn send_line(&self, line: Arc<str>) -> Result<(), Discarded> {
+    pub fn send_line(&self, line: &str) -> Result<(), Discarded> {
+        self.send_parts(&[line])
+    }
+
+    /// Sends the notification line made of `parts` in order (a relabel is three: the text before
+    /// the turn id, the new id, the rest), copied once, into the chunk the consumer will take.
+    pub fn send_parts(&self, parts: &[&str]) -> Result<(), Discarded> {
         // One lock for the common case: under the limit, the line is queued as it is.
         let limit = self.shared.merge_after;
-        let mut over_limit = None;
+        let mut over_limit = false;
         self.with_queue(|q| {
-            if q.entries.len() < limit {
-                q.entries.push_back(Entry::Line(line));
+            if q.waiting < limit {
+                q.push_line(parts);
             } else {
-                over_limit = Some(line);
+                over_limit = true;
             }
         })?;
-        let Some(line) = over_limit else { return Ok(()) };
+        if !over_limit {
+            return Ok(());
+        }
         // Read outside the lock: the consumer is behind, and must not wait for our parsing.
+        let line = parts.concat();
         let delta = serde_json::from_str::<DeltaLine>(&line)
             .ok()
             .filter(|d| d.method == DELTA);
         let Some(delta) = delta else {
-            return self.with_queue(|q| q.entries.push_back(Entry::Line(line)));
+            return self.with_queue(|q| q.push_line(&[&line]));
         };
         self.with_queue(|q| match q.entries.back_mut() {
             Some(Entry::Delta { item_id, text, .. }) if *item_id == delta.params.item_id => {
@@ -145,6 +261,7 @@ impl Sender {
                 }
                 let (item_id, text) = (delta.params.item_id.into_owned(), delta.params.delta.into_owned());
                 q.entries.push_back(Entry::Delta { item_id, params, text });
+                q.waiting += 1;
             }
         })
     }
@@ -178,8 +295,9 @@ pub struct EventStream {
 impl EventStream {
     /// Waits for at least one line and returns up to `max` of them; `None` once the stream ended
     /// or was discarded. An error is returned after the lines before it.
-    pub async fn next_batch(&self, max: usize) -> Result<Option<Vec<Arc<str>>>, ClientError> {
+    pub async fn next_batch(&self, max: usize) -> Result<Option<Batch>, ClientError> {
         let _turn = self.reading.lock().await;
+        let max = max.max(1);
         loop {
             let woken = self.shared.wake.notified();
             if self.shared.discarded.load(Ordering::Acquire) {
@@ -187,18 +305,25 @@ impl EventStream {
             }
             {
                 let mut q = self.shared.lock();
-                let mut batch = Vec::new();
-                while batch.len() < max.max(1) {
+                let mut batch = Chunk::new(0);
+                while batch.ends.len() < max {
                     match q.entries.pop_front() {
-                        Some(Entry::Line(line)) => batch.push(line),
+                        Some(Entry::Lines(mut chunk)) => {
+                            let n = chunk.ends.len().min(max - batch.ends.len());
+                            chunk.move_front(n, &mut batch);
+                            q.waiting -= n;
+                            if !chunk.ends.is_empty() {
+                                q.entries.push_front(Entry::Lines(chunk));
+                            }
+                        }
                         Some(Entry::Delta { mut params, text, .. }) => {
                             if let Some(p) = params.as_object_mut() {
                                 p.insert("delta".into(), Value::String(text));
                             }
-                            let line = serde_json::json!({"method": DELTA, "params": params}).to_string();
-                            batch.push(Arc::from(line));
+                            batch.push(&[&serde_json::json!({"method": DELTA, "params": params}).to_string()]);
+                            q.waiting -= 1;
                         }
-                        Some(Entry::Error(e)) if batch.is_empty() => return Err(e),
+                        Some(Entry::Error(e)) if batch.ends.is_empty() => return Err(e),
                         Some(Entry::Error(e)) => {
                             q.entries.push_front(Entry::Error(e));
                             break;
@@ -206,8 +331,8 @@ impl EventStream {
                         None => break,
                     }
                 }
-                if !batch.is_empty() {
-                    return Ok(Some(batch));
+                if !batch.ends.is_empty() {
+                    return Ok(Some(batch.finish()));
                 }
                 if q.closed {
                     return Ok(None);
@@ -220,7 +345,10 @@ impl EventStream {
     /// Drops whatever is buffered and everything still to come; a waiting reader ends at once.
     pub fn discard(&self) {
         self.shared.discarded.store(true, Ordering::Release);
-        self.shared.lock().entries.clear();
+        let mut q = self.shared.lock();
+        q.entries.clear();
+        q.waiting = 0;
+        drop(q);
         self.shared.wake.notify_waiters();
         self.shared.wake.notify_one();
     }
@@ -242,11 +370,13 @@ mod tests {
     async fn batches_then_error_then_nothing() {
         let (tx, s) = channel(MERGE_DELTAS_AFTER);
         for i in 0..5 {
-            tx.send(Ok(Arc::from(i.to_string()))).unwrap();
+            tx.send_line(&i.to_string()).unwrap();
         }
-        tx.send(Err(ClientError::new(code::TRANSPORT_CLOSED, "gone"))).unwrap();
+        tx.fail(ClientError::new(code::TRANSPORT_CLOSED, "gone")).unwrap();
         drop(tx);
-        assert_eq!(s.next_batch(3).await.unwrap().unwrap().len(), 3);
+        let first = s.next_batch(3).await.unwrap().unwrap();
+        assert_eq!(first.lines().collect::<Vec<_>>(), ["0", "1", "2"]);
+        assert_eq!(first.into_json_array(), "[0\n,1\n,2]");
         assert_eq!(s.next_batch(10).await.unwrap().unwrap().len(), 2);
         assert_eq!(s.next_batch(10).await.unwrap_err().code, code::TRANSPORT_CLOSED);
         assert!(s.next_batch(10).await.unwrap().is_none());
@@ -264,31 +394,64 @@ mod tests {
         s.discard();
         let ended = tokio::time::timeout(std::time::Duration::from_secs(5), reader).await;
         assert!(ended.expect("the waiting reader ended").unwrap().unwrap().is_none());
-        assert!(
-            tx.send(Ok(Arc::from("late"))).is_err(),
-            "a discarded stream refuses more"
-        );
+        assert!(tx.send_line("late").is_err(), "a discarded stream refuses more");
     }
 
-    fn delta(item: &str, text: &str) -> Arc<str> {
-        Arc::from(
-            json!({"method": DELTA, "params": {"threadId": "t", "turnId": "u", "itemId": item, "delta": text}})
-                .to_string(),
-        )
+    fn delta(item: &str, text: &str) -> String {
+        json!({"method": DELTA, "params": {"threadId": "t", "turnId": "u", "itemId": item, "delta": text}}).to_string()
+    }
+
+    /// Every batch of `s` until it ends, its JSON array text checked against its lines.
+    async fn drain(s: &EventStream, max: usize) -> Vec<String> {
+        let mut lines = Vec::new();
+        while let Some(batch) = s.next_batch(max).await.unwrap() {
+            assert!(batch.len() <= max && !batch.is_empty());
+            let each: Vec<String> = batch.lines().map(str::to_owned).collect();
+            assert_eq!(batch.len(), each.len());
+            let array: Vec<Value> = serde_json::from_str(&batch.into_json_array()).unwrap();
+            let parsed: Vec<Value> = each.iter().map(|l| serde_json::from_str(l).unwrap()).collect();
+            assert_eq!(array, parsed, "the array text holds exactly the batch's lines");
+            lines.extend(each);
+        }
+        lines
+    }
+
+    #[tokio::test]
+    async fn batches_of_any_size_cut_chunks_where_lines_end_and_keep_their_order() {
+        // More lines than a chunk holds, read in sizes that cut chunks anywhere, with an error
+        // part-way and lines of different lengths (relabelled ones sent in parts).
+        for max in [1, 2, 3, 7, 1000, CHUNK - 1, CHUNK, CHUNK + 1, 3 * CHUNK] {
+            let (tx, s) = channel(usize::MAX);
+            let total = 2 * CHUNK + 17;
+            for i in 0..total {
+                if i % 5 == 0 {
+                    let line = delta(&format!("item{i}"), "x");
+                    let at = line.find("\"u\"").unwrap() + 1;
+                    tx.send_parts(&[&line[..at], "logical", &line[at + 1..]]).unwrap();
+                } else {
+                    tx.send_line(&delta(&format!("item{i}"), &"y".repeat(i % 13))).unwrap();
+                }
+            }
+            drop(tx);
+            let lines = drain(&s, max).await;
+            assert_eq!(lines.len(), total, "max {max}");
+            for (i, line) in lines.iter().enumerate() {
+                let v: Value = serde_json::from_str(line).unwrap();
+                assert_eq!(v["params"]["itemId"], format!("item{i}"), "max {max}");
+                let turn = if i % 5 == 0 { "logical" } else { "u" };
+                assert_eq!(v["params"]["turnId"], turn, "max {max}");
+            }
+        }
     }
 
     #[tokio::test]
     async fn with_merging_off_every_delta_arrives_as_sent() {
         let (tx, s) = channel(usize::MAX);
         for i in 0..MERGE_DELTAS_AFTER * 2 {
-            tx.send_line(delta("a", &i.to_string())).unwrap();
+            tx.send_line(&delta("a", &i.to_string())).unwrap();
         }
         drop(tx);
-        let mut n = 0;
-        while let Some(batch) = s.next_batch(1000).await.unwrap() {
-            n += batch.len();
-        }
-        assert_eq!(n, MERGE_DELTAS_AFTER * 2);
+        assert_eq!(drain(&s, 1000).await.len(), MERGE_DELTAS_AFTER * 2);
     }
 
     #[tokio::test]
@@ -298,16 +461,12 @@ mod tests {
         for i in 0..MERGE_DELTAS_AFTER + 1000 {
             let text = format!("{i},");
             expected.push_str(&text);
-            tx.send_line(delta("a", &text)).unwrap();
+            tx.send_line(&delta("a", &text)).unwrap();
         }
-        tx.send_line(Arc::from(r#"{"method":"item/completed","params":{}}"#))
-            .unwrap();
-        tx.send_line(delta("b", "x")).unwrap();
+        tx.send_line(r#"{"method":"item/completed","params":{}}"#).unwrap();
+        tx.send_line(&delta("b", "x")).unwrap();
         drop(tx);
-        let mut lines = Vec::new();
-        while let Some(batch) = s.next_batch(1000).await.unwrap() {
-            lines.extend(batch);
-        }
+        let lines = drain(&s, 1000).await;
         assert_eq!(
             lines.len(),
             MERGE_DELTAS_AFTER + 3,

@@ -4,7 +4,7 @@ use crate::cancel::CancelToken;
 use crate::client::Client;
 use crate::error::{code, ClientError};
 use crate::route::{Outcome, Route};
-use crate::stream::EventStream;
+use crate::stream::{Batch, EventStream};
 use codex_sdk_engine::TurnResult;
 use codex_sdk_protocol::{active_turn_id_from_error, ThreadGoal};
 use serde_json::{json, Value};
@@ -142,8 +142,8 @@ impl TurnHandle {
         self.route.goal()
     }
 
-    /// The next batch of this run's notifications (raw lines); `None` after its `turn/completed`.
-    pub async fn next_batch(&self, max: usize) -> Result<Option<Vec<Arc<str>>>, ClientError> {
+    /// The next batch of this run's notifications; `None` after its `turn/completed`.
+    pub async fn next_batch(&self, max: usize) -> Result<Option<Batch>, ClientError> {
         self.events.next_batch(max).await
     }
 

@@ -14,7 +14,8 @@ mod engine;
 mod options;
 
 use codex_sdk_client::{
-    code, CancelToken, Client, ClientError, EventStream, GoalStart, RequestId, RpcError, ServerRequestEvent, TurnHandle,
+    code, Batch, CancelToken, Client, ClientError, EventStream, GoalStart, RequestId, RpcError, ServerRequestEvent,
+    TurnHandle,
 };
 use napi::bindgen_prelude::*;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
@@ -91,23 +92,11 @@ async fn guarded<T: Send + 'static>(
     })
 }
 
-/// A batch of raw lines as one JSON array text: one JS string and one `JSON.parse` per batch,
-/// rather than one of each per notification. Lines are separated by `\n,`, which no line contains,
-/// so the JS side can split the batch and parse line by line when one line is not valid JSON (the
-/// reader routes on a scan that does not validate what it skips).
-fn joined(batch: Option<Vec<Arc<str>>>) -> Option<String> {
-    batch.map(|lines| {
-        let mut out = String::with_capacity(lines.iter().map(|l| l.len() + 2).sum::<usize>() + 2);
-        out.push('[');
-        for (i, l) in lines.iter().enumerate() {
-            if i > 0 {
-                out.push_str("\n,");
-            }
-            out.push_str(l);
-        }
-        out.push(']');
-        out
-    })
+/// A batch crosses as one JSON array text: one JS string and one `JSON.parse` per batch, rather
+/// than one of each per notification (see `Batch` for how the JS side splits it when a line in it
+/// is not valid JSON).
+fn joined(batch: Option<Batch>) -> Option<String> {
+    batch.map(Batch::into_json_array)
 }
 
 /// Spawns the app-server and completes the handshake.
