@@ -63,6 +63,37 @@ for (const name of names) {
   });
 }
 
+test("deltas of other threads and turns interleaved with the run's: native and wasm agree, delta by delta", () => {
+  // The wasm layer reuses the engine's answer while method, thread and turn repeat; every delta of
+  // the run is followed by near misses that must each be decided afresh.
+  const lines = load("goal-complete-after-continuation");
+  const mixed = lines.flatMap((l) => {
+    const m = JSON.parse(l);
+    if (m.method !== "item/agentMessage/delta") return [l];
+    const p = m.params;
+    const variant = (params) => JSON.stringify({ method: m.method, params: { ...params, delta: "x" } });
+    return [
+      l,
+      variant({ ...p, threadId: "another-thread" }),
+      variant({ ...p, turnId: "another-turn" }),
+      variant({ itemId: p.itemId, thread: { id: p.threadId }, turnId: p.turnId }),
+      variant({ threadId: p.threadId, itemId: p.itemId }),
+      JSON.stringify({ ...m, method: "item/reasoning/textDelta" }),
+      l,
+    ];
+  });
+  assert.ok(mixed.length > lines.length * 1.5, "the transcript has deltas to mix");
+  const name = "goal-complete-after-continuation";
+  const native = runNative(name, mixed);
+  for (const asObjects of [false, true]) {
+    const w = runWasm(name, mixed, asObjects);
+    assert.deepEqual(w.events, native.events, "identical logical events");
+    assert.deepEqual(w.result, native.result, "identical results");
+  }
+  const passed = native.events.filter((e) => e.params?.delta === "x");
+  assert.ok(passed.length > 0, "the run's own deltas in another form (thread.id, no turnId) are decided, not dropped by reuse");
+});
+
 test("wasm values are plain JSON objects, never Maps", () => {
   const lines = load("goal-complete-after-continuation");
   const { result, events } = runWasm("goal-complete-after-continuation", lines, false);

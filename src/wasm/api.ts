@@ -131,7 +131,7 @@ export function wrap(raw: RawModule) {
 
     /** Takes one message (a parsed object or one JSON line); returns the logical notifications it yields. */
     push(message: unknown): unknown[] {
-      const rawAgg = this.raw;
+      if (!this.#raw) throw new Error("this aggregator was freed");
       let msg: Message;
       let line: string | undefined;
       if (typeof message === "string") {
@@ -156,29 +156,14 @@ export function wrap(raw: RawModule) {
       if (msg.id !== undefined) return [];
       const owned = line !== undefined;
       const seq = this.#seq++;
-      if (method !== this.#methodName) {
-        this.#methodName = method;
-        this.#methodNumber = this.#intern(method, 0);
-        this.#methodRead = reads(method);
-      }
-      let code: number;
-      if (this.#methodRead) {
-        code = rawAgg.push_line(seq, line ?? json(msg, "push: the message"));
-        this.#reuse = -1;
-      } else {
-        const thread = this.#intern(threadIdOf(msg.params), 1);
-        const turn = this.#intern(turnIdOf(msg.params), 2);
-        // The engine said its last answer holds for the same method, thread and turn until a push
-        // it did not so mark: a stream of deltas is decided once, not once per delta.
-        if (this.#reuse >= 0 && this.#methodNumber === this.#reuseKey[0] && thread === this.#reuseKey[1] && turn === this.#reuseKey[2]) {
-          code = this.#reuse;
-        } else {
-          code = rawAgg.push_ids(seq, this.#methodNumber, thread, turn);
-          this.#reuse = code & REUSABLE ? code & ~REUSABLE : -1;
-          this.#reuseKey = [this.#methodNumber, thread, turn];
-          code &= ~REUSABLE;
-        }
-      }
+      const params = msg.params;
+      // The hot path of a delta stream: the same method, thread and turn as the push the engine
+      // last answered for good, compared as the strings they are, with no call at all.
+      const key = this.#reuseText;
+      const code =
+        this.#reuse >= 0 && method === key[0] && params?.threadId === key[1] && params?.turnId === key[2]
+          ? this.#reuse
+          : this.#decide(msg, method, params, line, seq);
       switch (code) {
         case DROPPED:
           return [];
@@ -190,7 +175,7 @@ export function wrap(raw: RawModule) {
           this.#held.set(seq, [msg, owned]);
           return [];
         default:
-          return (JSON.parse(rawAgg.take()) as [number, unknown][]).map(([kind, x]) => {
+          return (JSON.parse(this.raw.take()) as [number, unknown][]).map(([kind, x]) => {
             if (kind === COMPLETED) return { method: "turn/completed", params: x };
             const kept: Kept | undefined = x === seq ? [msg, owned] : this.#held.get(x as number);
             this.#held.delete(x as number);
@@ -200,9 +185,39 @@ export function wrap(raw: RawModule) {
       }
     }
 
-    /** The engine's last reusable answer (-1: none), and what it was for. */
+    /** Asks the engine about a message: by ids when it does not read the method's params, else
+     * with the message's text. */
+    #decide(msg: Message, method: string, params: Message["params"], line: string | undefined, seq: number): number {
+      if (method !== this.#methodName) {
+        this.#methodName = method;
+        this.#methodNumber = this.#intern(method, 0);
+        this.#methodRead = reads(method);
+      }
+      if (this.#methodRead) {
+        this.#reuse = -1;
+        return this.raw.push_line(seq, line ?? json(msg, "push: the message"));
+      }
+      const threadText = threadIdOf(params);
+      const turnText = turnIdOf(params);
+      const thread = this.#intern(threadText, 1);
+      const turn = this.#intern(turnText, 2);
+      // The engine said its last answer holds for the same method, thread and turn until a push
+      // it did not so mark: a stream of deltas is decided once, not once per delta.
+      if (this.#reuse >= 0 && this.#methodNumber === this.#reuseKey[0] && thread === this.#reuseKey[1] && turn === this.#reuseKey[2]) {
+        return this.#reuse;
+      }
+      const code = this.raw.push_ids(seq, this.#methodNumber, thread, turn);
+      this.#reuse = code & REUSABLE ? code & ~REUSABLE : -1;
+      this.#reuseKey = [this.#methodNumber, thread, turn];
+      this.#reuseText = [method, threadText, turnText];
+      return code & ~REUSABLE;
+    }
+
+    /** The engine's last reusable answer (-1: none), and what it was for (as numbers, and as the
+     * strings the hot path compares). */
     #reuse = -1;
     #reuseKey: [number, number, number] = [0, 0, 0];
+    #reuseText: [string, string, string] = ["", "", ""];
 
     /** The last method's number for the engine, and whether the engine reads its params (then
      * it gets the message's text): a stream repeats its deltas' method. */
