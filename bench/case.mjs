@@ -240,13 +240,15 @@ async function engine() {
 }
 
 /** A delta-heavy goal as JSON lines: 40 physical turns of 1 000 deltas each (built from a recorded
- * goal), fed to the wasm GoalAggregator or the plain JS engine, every logical event's text read. */
+ * goal), fed to the wasm GoalAggregator or the plain JS engine, every logical event's text read;
+ * or only parsed (`parse`), the floor under any implementation that hands out objects. */
 async function deltaHeavy() {
   const lines = longTranscript(40, 1_000);
   const threadId = JSON.parse(lines.find((l) => l.includes('"threadId"'))).params.threadId;
   const require = createRequire(import.meta.url);
-  const agg = impl === "wasm" ? new (require("codex-app-server-sdk/wasm").GoalAggregator)(threadId) : new JsGoalEngine(threadId);
-  const push = impl === "wasm" ? (l) => agg.push(l) : (l) => agg.push(JSON.parse(l));
+  // "parse": the floor under both, JSON.parse of each line and nothing else.
+  const agg = impl === "wasm" ? new (require("codex-app-server-sdk/wasm").GoalAggregator)(threadId) : impl === "js" ? new JsGoalEngine(threadId) : { done: true };
+  const push = impl === "wasm" ? (l) => agg.push(l) : impl === "js" ? (l) => agg.push(JSON.parse(l)) : (l) => [JSON.parse(l)];
   let chars = 0;
   const t0 = now();
   for (const l of lines) for (const n of push(l)) if (n.method === "item/agentMessage/delta") chars += n.params.delta.length;

@@ -92,8 +92,9 @@ if (want("engine")) {
       target: "time vs plain JS",
     });
   }
-  const d = compare("engine-deltas", ["wasm", "js"], {});
+  const d = compare("engine-deltas", ["wasm", "js", "parse"], {});
   row("wasm GoalAggregator, delta-heavy goal (40 turns × 1 000 deltas, JSON lines)", "≤ 0.5× (at least ≤ 1.0×)", d.wasm.value, d.js.value, "ms", "plain JS engine");
+  row("floor: JSON.parse of the same lines, nothing else", "floor", d.parse.value, d.js.value, "ms", "plain JS engine");
 }
 if (want("memory")) {
   const slow = compare("memory-slow", ["sdk", "plain"], { FLOOD_DELTAS: "1000000" }, "rssMiB");
