@@ -3,8 +3,8 @@ use crate::result::{TurnResult, TurnResultStatus};
 use crate::usage::Usage;
 use crate::{CompletedTurn, Completion};
 use codex_sdk_protocol::{ThreadGoal, TurnError, TurnStatus};
-use serde_json::Value;
 use rustc_hash::FxHashSet;
+use serde_json::Value;
 
 /// What a logical turn gathers from the notifications of its physical turns: completed items,
 /// usage, timing and outcome. Shared by the plain-turn and goal engines so both aggregate alike.

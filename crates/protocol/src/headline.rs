@@ -6,11 +6,12 @@ use serde::de::IgnoredAny;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use std::borrow::Cow;
+use std::fmt;
 use std::ops::Range;
 
 /// The routing view of one line. Fields nobody reads are skipped, not built; the ones the engines
 /// read are kept as borrowed JSON text, parsed only by the engine that needs them.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Default, Deserialize)]
 pub struct Headline<'a> {
     #[serde(default)]
     id: Option<IgnoredAny>,
@@ -18,6 +19,23 @@ pub struct Headline<'a> {
     method: Option<Str<'a>>,
     #[serde(borrow, default)]
     params: Option<Fields<'a>>,
+}
+
+/// What the headline reads, as its accessors give it: two headlines that print alike route alike,
+/// however each was read (the tests compare the scan with the full parse this way).
+impl fmt::Debug for Headline<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Headline")
+            .field("has_id", &self.has_id())
+            .field("method", &self.method())
+            .field("thread_id", &self.thread_id())
+            .field("turn_id", &self.turn_id())
+            .field("turn", &self.turn())
+            .field("item", &self.item())
+            .field("token_usage", &self.token_usage())
+            .field("goal", &self.goal())
+            .finish()
+    }
 }
 
 /// A string borrowed from the line when it has no escapes. (`Option<Cow<str>>` with
@@ -426,21 +444,6 @@ mod tests {
         assert!(Headline::peek("noise").is_none());
     }
 
-    /// What a headline holds, for comparing the scan with the full parse.
-    fn view(h: &Headline<'_>) -> String {
-        format!(
-            "{:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?}",
-            h.has_id(),
-            h.method(),
-            h.thread_id(),
-            h.turn_id(),
-            h.turn(),
-            h.item(),
-            h.token_usage(),
-            h.goal()
-        )
-    }
-
     #[test]
     fn the_scan_reads_what_the_full_parse_reads() {
         for line in [
@@ -459,7 +462,7 @@ mod tests {
                 .headline()
                 .unwrap_or_else(|| panic!("scan gave up on {line}"));
             let parsed = Headline::peek(line).unwrap_or_else(|| panic!("parse failed on {line}"));
-            assert_eq!(view(&scanned), view(&parsed), "{line}");
+            assert_eq!(format!("{scanned:?}"), format!("{parsed:?}"), "{line}");
         }
     }
 
@@ -477,8 +480,8 @@ mod tests {
         ] {
             assert!(Scan { s: line, i: 0 }.headline().is_none(), "{line}");
             assert_eq!(
-                Headline::scan(line).map(|h| view(&h)),
-                Headline::peek(line).map(|h| view(&h)),
+                Headline::scan(line).map(|h| format!("{h:?}")),
+                Headline::peek(line).map(|h| format!("{h:?}")),
                 "{line}"
             );
         }

@@ -98,26 +98,12 @@ proptest! {
             if let Some(parsed) = Headline::peek(&line) {
                 let scanned = Headline::scan(&line);
                 prop_assert!(scanned.is_some(), "scan refused {}", line);
-                prop_assert_eq!(headline_view(&scanned.unwrap()), headline_view(&parsed), "{}", line);
+                prop_assert_eq!(format!("{:?}", scanned.unwrap()), format!("{parsed:?}"), "{}", line);
             } else {
                 let _ = Headline::scan(&line);
             }
         }
     }
-}
-
-fn headline_view(h: &Headline<'_>) -> String {
-    format!(
-        "{:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?}",
-        h.has_id(),
-        h.method(),
-        h.thread_id(),
-        h.turn_id(),
-        h.turn(),
-        h.item(),
-        h.token_usage(),
-        h.goal()
-    )
 }
 
 fn arbitrary_json() -> impl Strategy<Value = serde_json::Value> {
