@@ -23,7 +23,7 @@ options:
   --version                 the version
 
 exit status: 0 complete, 3 blocked, 4 budget or usage limit reached, 130 interrupted,
-             2 a usage error, 1 a failed turn or any other error
+             143 terminated (SIGTERM), 2 a usage error, 1 a failed turn or any other error
 environment: CODEX_HOME, CODEX_PATH (as the codex CLI), NO_COLOR`;
 
 export class UsageError extends Error {}

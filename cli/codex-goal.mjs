@@ -14,6 +14,7 @@ const EXIT = { complete: 0, blocked: 3, budgetLimited: 4, usageLimited: 4 };
 const FAILED = 1;
 const USAGE_ERROR = 2;
 const INTERRUPTED = 130;
+const TERMINATED = 143; // 128 + SIGTERM, as a shell reports a command the signal ended
 
 /** Answers for approvals when no one is there to ask: all declined (the default) or all accepted. */
 function approvals(approve) {
@@ -75,7 +76,7 @@ async function main(argv) {
   const stop = new AbortController();
   let codex = null;
   let interrupts = 0;
-  const interrupt = () => {
+  const interrupt = (status = INTERRUPTED) => {
     interrupts += 1;
     if (interrupts === 1) {
       report.note("interrupting: pausing the goal (interrupt again to quit at once)");
@@ -87,12 +88,13 @@ async function main(argv) {
         process.kill(-codex.pid, "SIGKILL");
       } catch {}
     }
-    process.exit(INTERRUPTED);
+    process.exit(status);
   };
-  process.on("SIGINT", interrupt);
+  process.on("SIGINT", () => interrupt());
+  // SIGTERM (a supervisor, `timeout`) asks to quit, not to be asked again: at once.
   process.on("SIGTERM", () => {
     interrupts = 1;
-    interrupt();
+    interrupt(TERMINATED);
   });
   // A reader that went away (`| head`) is an interrupt too: nobody is left to see the run.
   out.on("error", (err) => {

@@ -234,6 +234,22 @@ test("a second SIGINT quits at once, taking the app-server along", T, () => {
   });
 });
 
+test("SIGTERM quits at once with 143, taking the app-server along", T, () => {
+  const g = gate();
+  return withModel([held(reply("Working."), g)], async ({ model, home, env }) => {
+    const r = run(["work", "forever"], { env, stdin: "open", direct: true });
+    await model.waitForRequests(1);
+    const t0 = Date.now();
+    process.kill(-r.child.pid, "SIGTERM");
+    const done = await r;
+    g.release();
+    assert.equal(done.code, 143, done.stdout + done.stderr);
+    assert.ok(Date.now() - t0 < 1_000, `quit ${Date.now() - t0} ms after SIGTERM`);
+    for (let i = 0; i < 50 && serversOf(home).length; i++) await new Promise((res) => setTimeout(res, 20));
+    assert.deepEqual(serversOf(home), [], "no app-server outlives the command");
+  });
+});
+
 test("--thread runs on an existing thread; -c reaches the app-server; --approve all accepts what never declines", T, () => {
   const target = fs.mkdtempSync(path.join(os.tmpdir(), "codex-goal-approve-"));
   const touch = (name) => functionCall("exec_command", { cmd: `touch ${path.join(target, name)}`, sandbox_permissions: "require_escalated", justification: "test" });
