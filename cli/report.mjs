@@ -18,10 +18,12 @@ export function duration(ms) {
 const clean = (text) => stripVTControlCharacters(text).replace(/\t/g, "    ").replace(/[\x00-\x09\x0b-\x1f\x7f]/g, "");
 
 /** What is known of the run, for the status line and the summary. */
-class Progress {
+export class Progress {
   started = Date.now();
   turns = 0;
   tokens = 0;
+  /** The thread's running total before this run's first usage update. */
+  #base = null;
   goalTokens = 0;
   status = "starting";
   budget;
@@ -33,13 +35,24 @@ class Progress {
   take(n, handle) {
     this.turns = handle?.turnIds.length ?? this.turns;
     if (n.method === "turn/started" && this.status === "starting") this.status = handle?.goal?.status ?? "active";
-    if (n.method === "thread/tokenUsage/updated") this.tokens += n.params.tokenUsage.last.totalTokens;
+    if (n.method === "thread/tokenUsage/updated") this.#usage(n.params.tokenUsage);
     if (n.method === "thread/goal/updated") {
       const g = n.params.goal;
       this.status = g.status;
       this.goalTokens = g.tokensUsed;
       this.budget = g.tokenBudget ?? this.budget;
     }
+  }
+
+  /** Counted from the thread's running total when the update carries it, as the engine counts: an
+   * update sent again after a reconnect adds nothing, and one that never arrived is not missed. */
+  #usage({ last, total }) {
+    if (typeof total?.totalTokens !== "number") {
+      this.tokens += last?.totalTokens ?? 0;
+      return;
+    }
+    this.#base ??= total.totalTokens - (last?.totalTokens ?? 0);
+    this.tokens = Math.max(this.tokens, total.totalTokens - this.#base);
   }
 
   /** The goal's own count when it has one (the budget is measured on it), else the run's. */

@@ -10,6 +10,7 @@ import path from "node:path";
 import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import xterm from "@xterm/headless";
+import { Progress } from "../cli/report.mjs";
 import { Codex } from "../index.mjs";
 import { makeCodexHome } from "./support/codex-home.mjs";
 import { delay, failure, functionCall, gate, goalStatus, reply, startMockModel } from "./support/mock-model.mjs";
@@ -154,6 +155,18 @@ test("blocked exits 3, over budget 4, a failed turn 1", T, async () => {
     assert.equal(r.code, 1, r.stdout + r.stderr);
     assert.match(r.stdout, /^failed: .*the model fell over/m);
   });
+});
+
+test("the live token count follows the thread's running total: a repeated usage update adds nothing", () => {
+  const progress = new Progress();
+  const usage = (last, total) => ({ method: "thread/tokenUsage/updated", params: { tokenUsage: { last: { totalTokens: last }, total: { totalTokens: total } } } });
+  // A thread that had used 1 000 tokens before this run; the second update arrives twice (a
+  // resumed connection repeats it), then one update is missed and the next carries the total.
+  for (const n of [usage(100, 1_100), usage(50, 1_150), usage(50, 1_150), usage(40, 1_230)]) progress.take(n);
+  assert.equal(progress.used, 230);
+  const legacy = new Progress();
+  for (const n of [usage(100, undefined), usage(50, undefined)]) legacy.take({ ...n, params: { tokenUsage: { last: n.params.tokenUsage.last } } });
+  assert.equal(legacy.used, 150, "without a total, updates are summed");
 });
 
 test("--json: every notification of the one logical turn as a JSON line, then the result", T, () =>
