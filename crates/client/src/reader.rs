@@ -123,7 +123,9 @@ impl Inner {
                 }
             }
         }
-        st.subscribers.retain(|s| s.send_line(line).is_ok());
+        if !st.subscribers.is_empty() {
+            st.subscribers.retain(|s| s.send_line(line).is_ok());
+        }
     }
 
     fn broadcast(&self, line: &str) {
