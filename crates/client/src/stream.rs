@@ -64,7 +64,9 @@ impl Chunk {
         if n == self.ends.len() && out.ends.is_empty() {
             return std::mem::swap(self, out);
         }
-        let cut = self.ends[n - 1];
+        let Some(&cut) = n.checked_sub(1).and_then(|last| self.ends.get(last)) else {
+            return;
+        };
         let shift = out.text.len() + usize::from(!out.ends.is_empty()) * SEPARATOR.len() - 1;
         if !out.ends.is_empty() {
             out.text.push_str(SEPARATOR);
@@ -164,6 +166,8 @@ impl Queue {
                 return chunk.push(parts);
             }
         }
+        // Room for some 64 lines like this one before the text first grows: a flood fills a chunk
+        // in a few doublings, a trickle does not reserve a chunk's worth per line.
         let mut chunk = Chunk::new(parts.iter().map(|p| p.len()).sum::<usize>() * 64);
         chunk.push(parts);
         self.entries.push_back(Entry::Lines(chunk));
