@@ -31,9 +31,9 @@ pub(crate) async fn read_lines(inner: Weak<Inner>, mut source: impl AsyncBufRead
     }
 }
 
-/// The client's table (routes, subscribers), locked once for the notifications of one read rather
-/// than once per line, and let go before anything that takes other locks (a response, a server
-/// request) and at the end of the read. A read is at most 64 KiB, so the lock is never held long.
+/// The client's table (pending requests, routes, subscribers), locked once for the lines of one
+/// read rather than once per line, and let go before the server-request paths (which lock it
+/// themselves) and at the end of the read. A read is at most 64 KiB, so it is never held long.
 pub(crate) struct Table<'a> {
     inner: &'a Inner,
     held: Option<MutexGuard<'a, State>>,
@@ -79,24 +79,27 @@ impl Inner {
             }
             _ => {}
         }
-        table.release();
         match Message::decode(line) {
             Ok(Message::Response { id, result }) => {
-                self.state().pending.settle(&id, |_| Ok(result));
+                table.get().pending.settle(&id, |_| Ok(result));
             }
             Ok(Message::Error { id: Some(id), error }) => {
-                self.state()
+                table
+                    .get()
                     .pending
                     .settle(&id, |method| Err(ClientError::rpc(method, &error)));
             }
             Ok(Message::Error { id: None, .. }) => {}
-            Ok(Message::Request { id, method, params }) => self.on_server_request(id, method, params, Arc::from(line)),
+            Ok(Message::Request { id, method, params }) => {
+                table.release();
+                self.on_server_request(id, method, params, Arc::from(line));
+            }
             // A notification the headline could not read (its ids are not strings): no route can
             // own it, but subscribers see everything.
-            Ok(Message::Notification { .. }) => self.broadcast(line),
+            Ok(Message::Notification { .. }) => broadcast(table.get(), line),
             Err(e) => {
                 let warning = json!({"method": "sdk/warning", "params": {"message": format!("ignored a line from the app-server: {e}"), "line": truncate(line, 512)}});
-                self.broadcast(&warning.to_string());
+                broadcast(table.get(), &warning.to_string());
             }
         }
     }
@@ -123,13 +126,14 @@ impl Inner {
                 }
             }
         }
-        if !st.subscribers.is_empty() {
-            st.subscribers.retain(|s| s.send_line(line).is_ok());
-        }
+        broadcast(st, line);
     }
+}
 
-    fn broadcast(&self, line: &str) {
-        self.state().subscribers.retain(|s| s.send_line(line).is_ok());
+/// Hands a line to every subscriber, forgetting those that went away.
+fn broadcast(st: &mut State, line: &str) {
+    if !st.subscribers.is_empty() {
+        st.subscribers.retain(|s| s.send_line(line).is_ok());
     }
 }
 
