@@ -37,6 +37,11 @@ pub struct ConnectOptions {
     pub connect_timeout: Duration,
 }
 
+impl ConnectOptions {
+    /// How long dialling and the handshake may take, unless configured.
+    pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+}
+
 #[derive(Debug, Clone, Copy)]
 pub struct Reconnect {
     pub attempts: u32,

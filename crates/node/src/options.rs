@@ -55,9 +55,8 @@ impl BindingConnectOptions {
             codex_home: self.codex_home.map(Into::into),
             allow_insecure: self.allow_insecure.unwrap_or(false),
             reconnect,
-            connect_timeout: Duration::from_millis(
-                millis("Codex.connect: connectTimeoutMs", self.connect_timeout_ms)?.unwrap_or(10_000),
-            ),
+            connect_timeout: millis("Codex.connect: connectTimeoutMs", self.connect_timeout_ms)?
+                .map_or(ConnectOptions::DEFAULT_CONNECT_TIMEOUT, Duration::from_millis),
         };
         Ok((self.client.into_client_options()?, connect))
     }
