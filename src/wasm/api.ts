@@ -199,24 +199,18 @@ export function wrap(raw: RawModule) {
       }
       const threadText = threadIdOf(params);
       const turnText = turnIdOf(params);
-      const thread = this.#intern(threadText, 1);
-      const turn = this.#intern(turnText, 2);
       // The engine said its last answer holds for the same method, thread and turn until a push
       // it did not so mark: a stream of deltas is decided once, not once per delta.
-      if (this.#reuse >= 0 && this.#methodNumber === this.#reuseKey[0] && thread === this.#reuseKey[1] && turn === this.#reuseKey[2]) {
-        return this.#reuse;
-      }
-      const code = this.raw.push_ids(seq, this.#methodNumber, thread, turn);
+      const key = this.#reuseText;
+      if (this.#reuse >= 0 && method === key[0] && threadText === key[1] && turnText === key[2]) return this.#reuse;
+      const code = this.raw.push_ids(seq, this.#methodNumber, this.#intern(threadText, 1), this.#intern(turnText, 2));
       this.#reuse = code & REUSABLE ? code & ~REUSABLE : -1;
-      this.#reuseKey = [this.#methodNumber, thread, turn];
       this.#reuseText = [method, threadText, turnText];
       return code & ~REUSABLE;
     }
 
-    /** The engine's last reusable answer (-1: none), and what it was for (as numbers, and as the
-     * strings the hot path compares). */
+    /** The engine's last reusable answer (-1: none), and the method, thread and turn it was for. */
     #reuse = -1;
-    #reuseKey: [number, number, number] = [0, 0, 0];
     #reuseText: [string, string, string] = ["", "", ""];
 
     /** The last method's number for the engine, and whether the engine reads its params (then
