@@ -17,6 +17,7 @@ const flood = path.join(here, "flood-server.mjs");
 const [name, impl] = process.argv.slice(2);
 const now = () => performance.now();
 const rssMiB = () => process.resourceUsage().maxRSS / 1024;
+const floodDeltas = Number(process.env.FLOOD_DELTAS);
 
 async function sdkFlood({ iterate, slow, merge = true }) {
   const codex = await Codex.start({ codexPath: flood, ...(merge ? {} : { mergeDeltasAfter: Infinity }) });
@@ -34,7 +35,7 @@ async function sdkFlood({ iterate, slow, merge = true }) {
       delivered++;
       if (slow && ++notifications % 1000 === 0) await new Promise((r) => setTimeout(r, 1));
     }
-    if (!merge && delivered !== Number(process.env.FLOOD_DELTAS)) throw new Error(`merging off, yet ${delivered} deltas`);
+    if (!merge && delivered !== floodDeltas) throw new Error(`merging off, yet ${delivered} deltas`);
   }
   const result = await turn.result();
   const ms = now() - t0;
@@ -43,7 +44,7 @@ async function sdkFlood({ iterate, slow, merge = true }) {
   if (iterate) {
     // Only when iterating: building the expected length allocates, which would skew result-only memory.
     let expected = 0;
-    for (let i = 0; i < Number(process.env.FLOOD_DELTAS); i++) expected += `token ${i} `.length;
+    for (let i = 0; i < floodDeltas; i++) expected += `token ${i} `.length;
     if (chars !== expected) throw new Error(`bad run: ${chars} of ${expected} characters`);
   }
   await codex.close();
@@ -71,7 +72,7 @@ async function plainFlood({ slow }) {
   await done;
   for (let i = 0; slow && i < queue.length; i++) if (i % 1000 === 0) await new Promise((r) => setTimeout(r, 1));
   const ms = now() - t0;
-  if (deltas !== Number(process.env.FLOOD_DELTAS)) throw new Error(`bad run: ${deltas}`);
+  if (deltas !== floodDeltas) throw new Error(`bad run: ${deltas}`);
   await client.close();
   return ms;
 }
@@ -83,7 +84,7 @@ async function plainFlood({ slow }) {
  */
 async function floor({ parse }) {
   const child = spawn(flood, [], { stdio: ["pipe", "pipe", "inherit"] });
-  const want = 3 + Number(process.env.FLOOD_DELTAS) + 3; // 3 answers; turn/started, the deltas, item/completed, turn/completed
+  const want = 3 + floodDeltas + 3; // 3 answers; turn/started, the deltas, item/completed, turn/completed
   const write = (msg) => child.stdin.write(JSON.stringify(msg) + "\n");
   write({ id: 1, method: "initialize", params: {} });
   write({ id: 2, method: "thread/start", params: {} });
