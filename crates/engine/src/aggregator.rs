@@ -1,8 +1,8 @@
 //! The one dispatcher over the two engines, used alike by the native client, the wasm build and
 //! the native test binding: a run that is either a plain turn or a goal.
 
-use crate::{Emit, Event, GoalEngine, TurnAggregator, TurnResult};
-use codex_sdk_protocol::ThreadGoal;
+use crate::{Emit, Event, GoalEngine, HistoryTurn, TurnAggregator, TurnResult};
+use codex_sdk_protocol::{ThreadGoal, TokenUsageBreakdown};
 
 #[derive(Debug)]
 pub enum Aggregator<P> {
@@ -26,6 +26,20 @@ impl<P> Aggregator<P> {
         match self {
             Aggregator::Goal(e) => e.push(event, payload, out),
             Aggregator::Turn(e) => e.push(event, payload, out),
+        }
+    }
+
+    /// A goal run found on its thread by its goal (active since the unix second `activated_at`)
+    /// rather than started here: it starts synced from the history (see [`GoalEngine::attach`]).
+    pub fn attach_goal(thread_id: &str, activated_at: i64) -> Self {
+        Aggregator::Goal(Box::new(GoalEngine::attach(thread_id, activated_at)))
+    }
+
+    /// The unix second the goal became active for this run (from the `goal/set` answer), to find
+    /// its first turn in the history if a gap hides its start.
+    pub fn set_activated_at(&mut self, at: i64) {
+        if let Aggregator::Goal(e) = self {
+            e.set_activated_at(at);
         }
     }
 
@@ -63,18 +77,10 @@ impl<P> Aggregator<P> {
         }
     }
 
-    /// What the run has gathered so far (for reconciling it with the thread's history).
-    pub fn accumulator(&self) -> &crate::Accumulator {
-        match self {
-            Aggregator::Goal(e) => e.accumulator(),
-            Aggregator::Turn(e) => e.accumulator(),
-        }
-    }
-
     /// Physical turns so far, in order.
     pub fn turn_ids(&self) -> Vec<String> {
         match self {
-            Aggregator::Goal(e) => e.turn_ids().to_vec(),
+            Aggregator::Goal(e) => e.turn_ids(),
             Aggregator::Turn(e) => e.turn_id().map(|t| vec![t.to_owned()]).unwrap_or_default(),
         }
     }
@@ -96,6 +102,53 @@ impl<P> Aggregator<P> {
         match self {
             Aggregator::Goal(e) => e.set_interrupt_requested(requested),
             Aggregator::Turn(e) => e.set_interrupt_requested(requested),
+        }
+    }
+
+    /// The connection dropped: until [`reconcile`](Self::reconcile), what arrives waits and the
+    /// run cannot end.
+    pub fn begin_sync(&mut self) {
+        match self {
+            Aggregator::Goal(e) => e.begin_sync(),
+            Aggregator::Turn(e) => e.begin_sync(),
+        }
+    }
+
+    pub fn is_syncing(&self) -> bool {
+        match self {
+            Aggregator::Goal(e) => e.is_syncing(),
+            Aggregator::Turn(e) => e.is_syncing(),
+        }
+    }
+
+    /// Whether the usage needs the thread's running total from before the run to be exact.
+    pub fn needs_usage_base(&self) -> bool {
+        match self {
+            Aggregator::Goal(e) => e.needs_usage_base(),
+            Aggregator::Turn(e) => e.needs_usage_base(),
+        }
+    }
+
+    /// Where the run begins, to find it in the thread's history.
+    pub fn run_start(&self) -> Option<crate::RunStart> {
+        match self {
+            Aggregator::Goal(e) => e.run_start(),
+            Aggregator::Turn(e) => e.turn_id().map(|t| crate::RunStart::Turn(t.to_owned())),
+        }
+    }
+
+    /// Ends a gap with the thread's history and (for a goal) the goal as it is now; see
+    /// [`GoalEngine::reconcile`] and [`TurnAggregator::reconcile`].
+    pub fn reconcile(
+        &mut self,
+        history: &[HistoryTurn],
+        goal: Option<ThreadGoal>,
+        usage_base: Option<&TokenUsageBreakdown>,
+        out: &mut Vec<Emit<P>>,
+    ) {
+        match self {
+            Aggregator::Goal(e) => e.reconcile(history, goal, usage_base, out),
+            Aggregator::Turn(e) => e.reconcile(history, usage_base, out),
         }
     }
 

@@ -46,7 +46,8 @@ pub enum Body {
 pub struct TurnHeader {
     #[serde(default)]
     pub id: String,
-    #[serde(default)]
+    /// A status this version does not know reads as none, so the turn is not lost with it.
+    #[serde(default, deserialize_with = "lenient")]
     pub status: Option<TurnStatus>,
     #[serde(default)]
     pub error: Option<TurnError>,
@@ -56,6 +57,10 @@ pub struct TurnHeader {
     pub completed_at: Option<i64>,
     #[serde(default)]
     pub duration_ms: Option<i64>,
+}
+
+fn lenient<'de, D: serde::Deserializer<'de>, T: serde::de::DeserializeOwned>(d: D) -> Result<Option<T>, D::Error> {
+    Ok(Value::deserialize(d).ok().and_then(|v| serde_json::from_value(v).ok()))
 }
 
 #[derive(Deserialize)]
@@ -128,5 +133,36 @@ impl<'a> Event<'a> {
             turn_id,
             body: Body::None,
         }
+    }
+}
+
+/// A notification taken while a run waits for its history, replayed once the history is in.
+#[derive(Debug)]
+pub(crate) struct Queued<P> {
+    method: String,
+    turn: Option<String>,
+    body: Body,
+    payload: P,
+}
+
+impl<P> Queued<P> {
+    pub(crate) fn new(event: Event<'_>, payload: P) -> Self {
+        Self {
+            method: event.method.to_owned(),
+            turn: event.turn_id.map(str::to_owned),
+            body: event.body,
+            payload,
+        }
+    }
+
+    /// Hands the notification to `push` again (its thread was checked when it was queued).
+    pub(crate) fn replay(self, push: impl FnOnce(Event<'_>, P)) {
+        let event = Event {
+            method: &self.method,
+            thread_id: None,
+            turn_id: self.turn.as_deref(),
+            body: self.body,
+        };
+        push(event, self.payload);
     }
 }

@@ -1,8 +1,9 @@
 use crate::accumulator::Accumulator;
-use crate::event::{Body, Event, TurnHeader};
+use crate::event::{Body, Event, Queued, TurnHeader};
+use crate::history::{run_span, HistoryTurn, RunEnd, RunStart};
 use crate::result::TurnResult;
 use crate::Emit;
-use codex_sdk_protocol::{server_notification as m, ThreadGoal, ThreadGoalStatus, TurnStatus};
+use codex_sdk_protocol::{server_notification as m, ThreadGoal, ThreadGoalStatus, TokenUsageBreakdown, TurnStatus};
 
 /// Follows one goal run on one thread and presents it as one logical turn.
 ///
@@ -17,6 +18,9 @@ use codex_sdk_protocol::{server_notification as m, ThreadGoal, ThreadGoalStatus,
 ///
 /// It decides; the caller patches its own payload (a textual splice of the raw line natively, a
 /// property set in JS), so nothing is cloned to relabel it.
+///
+/// After a gap ([`begin_sync`](Self::begin_sync) .. [`reconcile`](Self::reconcile)) the run is
+/// rebuilt from the thread's history; what arrives meanwhile waits, and the run cannot end on it.
 #[derive(Debug)]
 pub struct GoalEngine<P> {
     thread_id: String,
@@ -33,6 +37,12 @@ pub struct GoalEngine<P> {
     interrupt_requested: bool,
     acc: Accumulator,
     done: bool,
+    /// Between a gap and the history that closes it: notifications wait in `queued`.
+    syncing: bool,
+    queued: Vec<Queued<P>>,
+    /// The unix second the goal became active for this run, to find its first turn in the history
+    /// when it was not seen live.
+    activated_at: Option<i64>,
 }
 
 impl<P> GoalEngine<P> {
@@ -49,7 +59,34 @@ impl<P> GoalEngine<P> {
             interrupt_requested: false,
             acc: Accumulator::default(),
             done: false,
+            syncing: false,
+            queued: Vec::new(),
+            activated_at: None,
         }
+    }
+
+    /// A run already under way, or over, found on the thread by its goal, which became active at
+    /// the unix second `activated_at`: it starts synced from the history ([`reconcile`](Self::reconcile)).
+    pub fn attach(thread_id: impl Into<String>, activated_at: i64) -> Self {
+        let mut engine = Self::new(thread_id);
+        engine.activated_at = Some(activated_at);
+        engine.begin_sync();
+        engine
+    }
+
+    /// Where the run begins, to find it in the history: its first turn once seen, else the second
+    /// its goal became active.
+    pub fn run_start(&self) -> Option<RunStart> {
+        match (&self.logical_id, self.activated_at) {
+            (Some(id), _) => Some(RunStart::Turn(id.clone())),
+            (None, Some(at)) => Some(RunStart::Since(at)),
+            (None, None) => None,
+        }
+    }
+
+    /// The goal became active for this run at this unix second (the `goal/set` answer's).
+    pub fn set_activated_at(&mut self, at: i64) {
+        self.activated_at.get_or_insert(at);
     }
 
     pub fn thread_id(&self) -> &str {
@@ -66,12 +103,8 @@ impl<P> GoalEngine<P> {
         self.running.as_deref()
     }
 
-    pub fn turn_ids(&self) -> &[String] {
+    pub fn turn_ids(&self) -> Vec<String> {
         self.acc.turn_ids()
-    }
-
-    pub fn accumulator(&self) -> &Accumulator {
-        &self.acc
     }
 
     pub fn goal(&self) -> Option<&ThreadGoal> {
@@ -99,6 +132,10 @@ impl<P> GoalEngine<P> {
         if self.done || event.thread_id.is_some_and(|t| t != self.thread_id) {
             return false;
         }
+        if self.syncing {
+            self.queued.push(Queued::new(event, payload));
+            return true;
+        }
         match event.method {
             m::TURN_STARTED => self.on_turn_started(event, payload, out),
             m::TURN_COMPLETED => self.on_turn_completed(event, out),
@@ -112,10 +149,10 @@ impl<P> GoalEngine<P> {
                 }
             }
             _ => match event.turn_id {
-                _ if self.acc.is_repeat(&event.body, false) => {}
+                _ if self.acc.is_repeat(event.turn_id, &event.body, false) => {}
                 Some(turn) if self.is_ours(turn) => {
                     let emit = self.relabel(Some(turn), payload);
-                    self.acc.observe(event.body, false);
+                    self.acc.observe(Some(turn), event.body, false);
                     out.push(emit);
                 }
                 Some(turn) if self.running.is_none() => {
@@ -140,7 +177,7 @@ impl<P> GoalEngine<P> {
             return;
         }
         if let Body::Turn(header) = event.body {
-            self.acc.observe(Body::Turn(header), false);
+            self.acc.observe(None, Body::Turn(header), false);
         }
         self.acc.add_turn(&turn);
         self.running = Some(turn.clone());
@@ -151,9 +188,9 @@ impl<P> GoalEngine<P> {
         }
         // Release what arrived for this turn before its start, in order.
         for (held_turn, body, payload) in std::mem::take(&mut self.held) {
-            if held_turn == turn {
+            if held_turn == turn && !self.acc.is_repeat(Some(&turn), &body, false) {
                 let emit = self.relabel(Some(&held_turn), payload);
-                self.acc.observe(body, false);
+                self.acc.observe(Some(&turn), body, false);
                 out.push(emit);
             }
         }
@@ -175,7 +212,7 @@ impl<P> GoalEngine<P> {
             },
         };
         self.last_completed = Some(header.clone());
-        self.acc.observe(Body::Turn(header), true);
+        self.acc.observe(None, Body::Turn(header), true);
         self.between_turns = true;
         self.finish_if_settled(out);
     }
@@ -185,7 +222,7 @@ impl<P> GoalEngine<P> {
             self.goal_status = Some(*s);
         }
         let emit = self.relabel(event.turn_id, payload);
-        self.acc.observe(event.body, false);
+        self.acc.observe(event.turn_id, event.body, false);
         if self.logical_id.is_some() {
             out.push(emit);
             self.finish_if_settled(out);
@@ -194,7 +231,7 @@ impl<P> GoalEngine<P> {
 
     /// Ends the run once a physical turn has completed and nothing will continue it.
     fn finish_if_settled(&mut self, out: &mut Vec<Emit<P>>) {
-        if self.done || !self.between_turns {
+        if self.done || self.syncing || !self.between_turns {
             return;
         }
         let interrupted = self.last_completed.as_ref().and_then(|t| t.status) == Some(TurnStatus::Interrupted);
@@ -216,6 +253,101 @@ impl<P> GoalEngine<P> {
         } else {
             Emit::Relabel(payload)
         }
+    }
+
+    /// The connection dropped: until [`reconcile`](Self::reconcile) brings the history in, what
+    /// arrives waits, and the run cannot end.
+    pub fn begin_sync(&mut self) {
+        if !self.done {
+            self.syncing = true;
+            self.acc.gap();
+        }
+    }
+
+    pub fn is_syncing(&self) -> bool {
+        self.syncing
+    }
+
+    /// Whether the usage needs the thread's total before the run (see [`Accumulator::rebase_usage`]).
+    pub fn needs_usage_base(&self) -> bool {
+        self.acc.needs_usage_base()
+    }
+
+    /// Ends a gap: takes the run's turns from the thread's `history` (oldest first; from the run's
+    /// first turn on at least) and the goal as `thread/goal/get` shows it now (`None`: cleared),
+    /// passes on what the stream missed (each item that completed meanwhile as an `item/completed`,
+    /// and the run's `turn/started` when it was never seen), then what arrived during the gap,
+    /// and ends the run if it is over. `usage_base`: the thread's total before the run, when
+    /// [`needs_usage_base`](Self::needs_usage_base) and the caller could find it.
+    pub fn reconcile(
+        &mut self,
+        history: &[HistoryTurn],
+        goal: Option<ThreadGoal>,
+        usage_base: Option<&TokenUsageBreakdown>,
+        out: &mut Vec<Emit<P>>,
+    ) {
+        if self.done || !self.syncing {
+            return;
+        }
+        // The same goal, or one that replaced it (cleared and set again) while we were away.
+        let ours = |g: &ThreadGoal| self.acc.goal().is_none_or(|seen| seen.created_at == g.created_at);
+        let end = match &goal {
+            Some(g) if ours(g) => {
+                self.goal_status = Some(g.status);
+                (g.status != ThreadGoalStatus::Active).then_some(RunEnd::At(g.updated_at))
+            }
+            other => {
+                self.cleared = true;
+                other.as_ref().map(|g| RunEnd::Before(g.created_at))
+            }
+        };
+        if let Some(g) = goal.filter(|g| ours(g)) {
+            self.acc.set_goal(Some(g));
+        }
+        let span = self.run_start().and_then(|s| run_span(history, &s, end));
+        if let Some(run) = span.map(|r| &history[r]) {
+            let first = &run[0];
+            if self.logical_id.is_none() {
+                self.logical_id = Some(first.header.id.clone());
+                out.push(Emit::Made(Box::new(first.started_notification(&self.thread_id))));
+            }
+            let logical = self.logical_id.clone().unwrap_or_default();
+            for (_, item) in self.acc.reconcile(run) {
+                out.push(Emit::Made(Box::new(HistoryTurn::item_notification(
+                    &self.thread_id,
+                    &logical,
+                    item,
+                ))));
+            }
+            let last = &run[run.len() - 1];
+            if last.header.status.is_some_and(|s| s != TurnStatus::InProgress) {
+                self.running = None;
+                self.between_turns = true;
+                self.last_completed = Some(last.header.clone());
+            } else {
+                self.running = Some(last.header.id.clone());
+                self.between_turns = false;
+            }
+            // Held notifications of a turn the history now places in the run are its own.
+            for (turn, body, payload) in std::mem::take(&mut self.held) {
+                if self.acc.has_turn(&turn) && !self.acc.is_repeat(Some(&turn), &body, false) {
+                    out.push(self.relabel(Some(&turn), payload));
+                    self.acc.observe(Some(&turn), body, false);
+                } else if !self.acc.has_turn(&turn) {
+                    self.held.push((turn, body, payload));
+                }
+            }
+        }
+        if let Some(base) = usage_base {
+            self.acc.rebase_usage(base);
+        }
+        self.syncing = false;
+        for q in std::mem::take(&mut self.queued) {
+            q.replay(|event, payload| {
+                self.push(event, payload, out);
+            });
+        }
+        self.finish_if_settled(out);
     }
 
     /// The aggregated result; final once [`is_done`](Self::is_done).

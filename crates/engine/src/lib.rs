@@ -11,6 +11,7 @@ mod accumulator;
 mod aggregator;
 mod event;
 mod goal;
+mod history;
 mod lines;
 mod result;
 mod turn;
@@ -20,6 +21,7 @@ pub use accumulator::Accumulator;
 pub use aggregator::Aggregator;
 pub use event::{reads_params, Body, Event, TurnHeader};
 pub use goal::GoalEngine;
+pub use history::{run_span, HistoryTurn, RunEnd, RunStart};
 pub use lines::{Line, LineAggregator, LineError};
 pub use result::{TurnResult, TurnResultStatus};
 pub use turn::TurnAggregator;
@@ -37,6 +39,24 @@ pub enum Emit<P> {
     Relabel(P),
     /// The logical turn ended: pass on a `turn/completed` with these params.
     Completed(Box<Completion>),
+    /// A notification the engine made from the thread's history (what a gap hid from the stream):
+    /// pass this one on.
+    Made(Box<Made>),
+}
+
+/// A notification made by the engine, not received: an `item/completed` a gap hid, or the
+/// `turn/started` of a run attached to after it began.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Made {
+    pub method: &'static str,
+    pub params: Value,
+}
+
+impl Made {
+    /// The whole notification as one JSON line.
+    pub fn to_line(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
 }
 
 /// The params of the logical `turn/completed` a goal run ends with. Its `turn` has no items (they

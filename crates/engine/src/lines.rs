@@ -99,6 +99,7 @@ impl LineAggregator {
                 Emit::Pass(l) => l.text,
                 Emit::Relabel(l) => l.relabelled(&logical),
                 Emit::Completed(c) => Arc::from(c.to_line()),
+                Emit::Made(n) => Arc::from(n.to_line()),
             })
             .collect())
     }

@@ -1,8 +1,9 @@
 use crate::accumulator::Accumulator;
-use crate::event::{Body, Event};
+use crate::event::{Body, Event, Queued};
+use crate::history::HistoryTurn;
 use crate::result::TurnResult;
 use crate::Emit;
-use codex_sdk_protocol::server_notification as m;
+use codex_sdk_protocol::{server_notification as m, TokenUsageBreakdown, TurnStatus};
 
 /// Follows one plain turn of one thread: fed every notification of that thread, it passes on those
 /// of its turn (from `turn/started` to `turn/completed`) and aggregates them.
@@ -18,6 +19,10 @@ pub struct TurnAggregator<P> {
     acc: Accumulator,
     interrupt_requested: bool,
     done: bool,
+    /// Between a gap and the history that closes it: notifications wait here.
+    queued: Option<Vec<Queued<P>>>,
+    /// Its `turn/started` was passed on (a gap can hide it).
+    announced: bool,
 }
 
 impl<P> TurnAggregator<P> {
@@ -29,6 +34,8 @@ impl<P> TurnAggregator<P> {
             acc: Accumulator::default(),
             interrupt_requested: false,
             done: false,
+            queued: None,
+            announced: false,
         }
     }
 
@@ -42,10 +49,6 @@ impl<P> TurnAggregator<P> {
 
     pub fn is_done(&self) -> bool {
         self.done
-    }
-
-    pub fn accumulator(&self) -> &Accumulator {
-        &self.acc
     }
 
     /// Fixes the turn id (from the `turn/start` response) and releases what was held for it.
@@ -74,6 +77,10 @@ impl<P> TurnAggregator<P> {
             return false;
         }
         let Some(turn) = event.turn_id else { return false };
+        if let Some(queued) = &mut self.queued {
+            queued.push(Queued::new(event, payload));
+            return true;
+        }
         let completed = event.method == m::TURN_COMPLETED;
         match &self.turn_id {
             Some(id) if id == turn => self.accept(completed, event.body, payload, out),
@@ -91,14 +98,82 @@ impl<P> TurnAggregator<P> {
     }
 
     fn accept(&mut self, completed: bool, body: Body, payload: P, out: &mut Vec<Emit<P>>) {
-        if self.done || self.acc.is_repeat(&body, completed) {
+        let turn = self.turn_id.clone();
+        if self.done || self.acc.is_repeat(turn.as_deref(), &body, completed) {
             return;
         }
-        self.acc.observe(body, completed);
+        self.announced |= matches!(body, Body::Turn(_)) && !completed;
+        self.acc.observe(turn.as_deref(), body, completed);
         out.push(Emit::Pass(payload));
         if completed {
             self.done = true;
             self.held.clear();
+        }
+    }
+
+    /// The connection dropped: until [`reconcile`](Self::reconcile), what arrives waits.
+    pub fn begin_sync(&mut self) {
+        if !self.done && self.queued.is_none() {
+            self.queued = Some(Vec::new());
+            self.acc.gap();
+        }
+    }
+
+    pub fn is_syncing(&self) -> bool {
+        self.queued.is_some()
+    }
+
+    pub fn needs_usage_base(&self) -> bool {
+        self.acc.needs_usage_base()
+    }
+
+    /// Ends a gap with the thread's history: the turn is what the history shows of it (the items
+    /// the stream missed are passed on as `item/completed`, and a turn that ended meanwhile ends
+    /// here), then what arrived during the gap is taken.
+    pub fn reconcile(
+        &mut self,
+        history: &[HistoryTurn],
+        usage_base: Option<&TokenUsageBreakdown>,
+        out: &mut Vec<Emit<P>>,
+    ) {
+        let Some(queued) = self.queued.take() else { return };
+        if self.done {
+            return;
+        }
+        let id = self.turn_id.clone().unwrap_or_default();
+        let turn = history.iter().find(|t| t.header.id == id);
+        if let Some(t) = turn.filter(|_| !self.announced) {
+            self.announced = true;
+            self.acc.observe(None, Body::Turn(t.header.clone()), false);
+            out.push(Emit::Made(Box::new(t.started_notification(&self.thread_id))));
+        }
+        for (turn_id, item) in turn
+            .map(|t| self.acc.reconcile(std::slice::from_ref(t)))
+            .unwrap_or_default()
+        {
+            out.push(Emit::Made(Box::new(HistoryTurn::item_notification(
+                &self.thread_id,
+                &turn_id,
+                item,
+            ))));
+        }
+        if let Some(base) = usage_base {
+            self.acc.rebase_usage(base);
+        }
+        for q in queued {
+            q.replay(|event, payload| {
+                self.push(event, payload, out);
+            });
+        }
+        // It ended during the gap: its `turn/completed` is not coming again.
+        if !self.done && turn.is_some_and(|t| t.header.status.is_some_and(|s| s != TurnStatus::InProgress)) {
+            self.done = true;
+            self.held.clear();
+            out.push(Emit::Completed(Box::new(self.acc.completion(
+                &id,
+                &self.thread_id,
+                self.interrupt_requested,
+            ))));
         }
     }
 

@@ -4,16 +4,48 @@ use codex_sdk_protocol::TokenUsageBreakdown;
 /// (`last`) and the thread's running total after it (`total`); the totals make the sum exact when
 /// updates are missed or repeated, as around a dropped connection (a resumed thread is sent its
 /// latest update again, and the ones sent during the gap never arrive).
+///
+/// What the totals cannot give is the start: when the run's first update is missed (a gap before
+/// its first model response ended, or a run attached to after it began), the sum needs the thread's
+/// total before the run, its *base*, from elsewhere ([`rebase`](Usage::rebase)).
 #[derive(Debug, Default, Clone)]
 pub struct Usage {
     sum: Option<TokenUsageBreakdown>,
     /// The thread's total at the last update taken.
     total: Option<TokenUsageBreakdown>,
+    /// A gap came before any update was taken: updates may have been missed before the first one
+    /// taken, and only a base makes the sum exact.
+    needs_base: bool,
 }
 
 impl Usage {
     pub fn sum(&self) -> Option<&TokenUsageBreakdown> {
         self.sum.as_ref()
+    }
+
+    /// The connection dropped, or the run is attached to after it began.
+    pub fn gap(&mut self) {
+        if self.total.is_none() {
+            self.needs_base = true;
+        }
+    }
+
+    pub fn needs_base(&self) -> bool {
+        self.needs_base
+    }
+
+    /// The thread's running total before the run's first model response: the sum becomes the
+    /// thread's total now (or at the next update) less it.
+    pub fn rebase(&mut self, base: &TokenUsageBreakdown) {
+        self.needs_base = false;
+        match &self.total {
+            Some(now) => {
+                if let Some(sum) = difference(now, base) {
+                    self.sum = Some(sum);
+                }
+            }
+            None => self.total = Some(base.clone()),
+        }
     }
 
     pub fn update(&mut self, last: Option<&TokenUsageBreakdown>, total: Option<&TokenUsageBreakdown>) {
@@ -117,6 +149,40 @@ mod tests {
     #[test]
     fn a_total_that_shrinks_falls_back_to_the_response() {
         assert_eq!(run(&[(100, 1100), (50, 500)]), 150);
+    }
+
+    #[test]
+    fn a_base_recovers_what_a_gap_before_the_first_update_hid() {
+        // The thread had used 1000; the run's 100 and 200 responses were sent while disconnected;
+        // the resumed connection is sent the latest update again, then the run goes on.
+        let mut usage = Usage::default();
+        usage.gap();
+        assert!(usage.needs_base());
+        usage.rebase(&u(1000, 999));
+        assert!(!usage.needs_base());
+        usage.update(Some(&u(200, 199)), Some(&u(1300, 1299)));
+        usage.update(Some(&u(50, 49)), Some(&u(1350, 1349)));
+        assert_eq!(usage.sum().unwrap().total_tokens, 350);
+
+        // The base can come after the updates taken since the gap, too.
+        let mut usage = Usage::default();
+        usage.gap();
+        usage.update(Some(&u(200, 199)), Some(&u(1300, 1299)));
+        assert_eq!(
+            usage.sum().unwrap().total_tokens,
+            200,
+            "only what was seen, until the base is known"
+        );
+        usage.rebase(&u(1000, 999));
+        assert_eq!(usage.sum().unwrap().total_tokens, 300);
+    }
+
+    #[test]
+    fn a_gap_after_an_update_needs_no_base() {
+        let mut usage = Usage::default();
+        usage.update(Some(&u(100, 99)), Some(&u(1100, 1099)));
+        usage.gap();
+        assert!(!usage.needs_base());
     }
 
     #[test]

@@ -35,6 +35,7 @@ const RELABEL: u32 = 2;
 const HELD: u32 = 3;
 const SEE_TAKE: u32 = 4;
 const COMPLETED: u32 = 5;
+const MADE: u32 = 6;
 /// Set on a `push_ids` answer that the JS layer may reuse for the next notification with the same
 /// method, thread and turn, without asking again, until a push that is not so marked: the
 /// decision depends on nothing else, and this push changed nothing it depends on.
@@ -112,6 +113,7 @@ impl RawAggregator {
                 Emit::Pass(seq) => json!([PASS, seq]),
                 Emit::Relabel(seq) => json!([RELABEL, seq]),
                 Emit::Completed(c) => json!([COMPLETED, c]),
+                Emit::Made(n) => json!([MADE, n]),
             })
             .collect();
         to_json(&decided)

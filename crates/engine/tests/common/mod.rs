@@ -45,6 +45,7 @@ pub fn push(agg: &mut Aggregator<usize>, events: &[(String, Value)], i: usize) -
                 (m, p)
             }
             Emit::Completed(c) => ("turn/completed".to_owned(), serde_json::to_value(c).unwrap()),
+            Emit::Made(n) => (n.method.to_owned(), n.params),
         })
         .collect()
 }
