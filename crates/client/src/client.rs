@@ -1,16 +1,18 @@
-//! The client: spawns the app-server and its I/O tasks (stdio.rs, reader.rs), sends requests and
+//! The client: spawns the app-server (stdio.rs) or connects to one (socket.rs), sends requests and
 //! waits for their answers, keeps the table of running turns and goals (routes) and subscribers,
-//! and settles everything when the connection ends.
+//! and settles everything when the connection ends. What arrives is handled in reader.rs.
 
 use crate::error::{code, ClientError};
+use crate::lock;
 use crate::options::ClientOptions;
 use crate::pending::Pending;
 use crate::retry;
 use crate::route::Route;
 use crate::server_request::ServerRequestHandler;
+use crate::socket::{ConnectOptions, Socket};
 use crate::stdio;
 use crate::stream::{self, EventStream};
-use crate::transport::{Link, Transport};
+use crate::transport::{Delivery, Link, Transport};
 use codex_sdk_protocol::{
     encode_error_response, encode_notification, encode_request, encode_response, RequestId, RpcError,
 };
@@ -18,7 +20,7 @@ use rustc_hash::FxHashMap;
 use serde::Serialize;
 use serde_json::{json, Value};
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::Duration;
 
 /// What the `initialize` response told us about the server.
@@ -40,6 +42,8 @@ pub struct Client {
 }
 
 pub(crate) struct Inner {
+    /// Itself, for the tasks it starts (a server request's deadline) to hold weakly.
+    pub(crate) me: Weak<Inner>,
     pub(crate) options: ClientOptions,
     pub(crate) transport: Arc<dyn Transport>,
     state: Mutex<State>,
@@ -58,7 +62,7 @@ pub(crate) struct State {
     pub(crate) server_requests: HashMap<RequestId, String>,
     /// Set once: why the connection is gone.
     closed: Option<ClientError>,
-    closing: bool,
+    pub(crate) closing: bool,
 }
 
 impl Client {
@@ -68,16 +72,29 @@ impl Client {
         let (stdio, parts) = stdio::spawn(&options)?;
         let stdio = Arc::new(stdio);
         let client = Client::with_transport(options, stdio.clone());
-        stdio.run(Arc::downgrade(&client.inner), parts);
+        stdio.run(client.delivery(), parts);
         client
             .open(startup, "the app-server did not complete its handshake")
             .await?;
         Ok(client)
     }
 
-    pub(crate) fn with_transport(options: ClientOptions, transport: Arc<dyn Transport>) -> Client {
+    /// Connects to a running app-server and completes the handshake; a dropped connection is
+    /// re-dialled (when `reconnect` allows), and the runs in progress brought up to date.
+    pub async fn connect(options: ClientOptions, connect: ConnectOptions) -> Result<Client, ClientError> {
+        let limit = connect.connect_timeout;
+        let (socket, first) = Socket::dial_first(connect).await?;
+        let client = Client::with_transport(options, socket.clone());
+        socket.carry(client.delivery(), first);
+        client.open(limit, "the app-server did not answer `initialize`").await?;
+        socket.supervise(client.delivery());
+        Ok(client)
+    }
+
+    fn with_transport(options: ClientOptions, transport: Arc<dyn Transport>) -> Client {
         Client {
-            inner: Arc::new(Inner {
+            inner: Arc::new_cyclic(|me| Inner {
+                me: me.clone(),
                 options,
                 transport,
                 state: Mutex::new(State::default()),
@@ -87,8 +104,14 @@ impl Client {
         }
     }
 
+    /// How the transport reaches this client: weakly, so a client nobody holds goes away.
+    fn delivery(&self) -> Weak<dyn Delivery> {
+        let weak: Weak<Inner> = Arc::downgrade(&self.inner);
+        weak
+    }
+
     /// Completes the handshake within `limit`, or closes and fails.
-    pub(crate) async fn open(&self, limit: Duration, late: &str) -> Result<(), ClientError> {
+    async fn open(&self, limit: Duration, late: &str) -> Result<(), ClientError> {
         match tokio::time::timeout(limit, self.handshake()).await {
             Ok(Ok(())) => Ok(()),
             Ok(Err(e)) => {
@@ -310,10 +333,6 @@ impl Inner {
         }
     }
 
-    pub(crate) fn is_closing(&self) -> bool {
-        self.state().closing
-    }
-
     pub(crate) fn answer(&self, id: &RequestId, answer: Result<Value, RpcError>) -> Result<(), ClientError> {
         self.write(match answer {
             Ok(v) => encode_response(id, v),
@@ -347,7 +366,8 @@ impl Inner {
             .collect()
     }
 
-    /// Settles everything with `error`, once.
+    /// Settles everything with `error`, once. A goal on a server that outlives this client goes on
+    /// there: its error says so, and how to follow it again.
     pub(crate) fn shutdown(&self, error: ClientError) {
         let (routes, subscribers) = {
             let mut st = self.state();
@@ -359,8 +379,18 @@ impl Inner {
             st.server_requests.clear();
             (std::mem::take(&mut st.routes), std::mem::take(&mut st.subscribers))
         };
-        for route in routes.values() {
-            route.fail(&error);
+        let outlives = self.transport.server_outlives();
+        for (thread_id, route) in &routes {
+            if outlives && route.is_goal() {
+                let mut e = error.clone();
+                e.message.push_str(&format!(
+                    "; the goal may still be running on the server: attach to it again with \
+                     thread.attachGoal() on thread {thread_id}"
+                ));
+                route.fail(&e);
+            } else {
+                route.fail(&error);
+            }
         }
         for s in subscribers {
             let _ = s.fail(error.clone());
@@ -380,10 +410,6 @@ fn server_version(user_agent: &str) -> Option<String> {
     let (_, rest) = user_agent.split_once('/')?;
     let v = rest.split_whitespace().next()?;
     (!v.is_empty()).then(|| v.to_owned())
-}
-
-pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 #[cfg(test)]

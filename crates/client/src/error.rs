@@ -31,6 +31,10 @@ pub mod code {
     pub const AUTH: &str = "ERR_AUTH";
     /// Nothing to connect to at that address (refused, unreachable, no socket, TLS failed).
     pub const CONNECT: &str = "ERR_CONNECT";
+    /// The thread has no goal (to attach to or resume).
+    pub const NO_GOAL: &str = "ERR_NO_GOAL";
+    /// The goal is complete: there is nothing to resume. Start a new one.
+    pub const GOAL_COMPLETE: &str = "ERR_GOAL_COMPLETE";
     /// A bug in the SDK (a panic caught at the boundary): please report it.
     pub const PANIC: &str = "ERR_PANIC";
 }

@@ -2,6 +2,7 @@
 //! JSON-RPC over stdio, routes notifications to the turns that own them, and answers the server's
 //! own requests. Usable from Rust on its own; the napi binding is a thin layer over it.
 
+mod attach;
 mod cancel;
 mod client;
 mod error;
@@ -11,8 +12,8 @@ mod options;
 mod pending;
 mod process;
 mod reader;
-mod resume;
 mod retry;
+mod rollout;
 mod route;
 mod server_request;
 mod socket;
@@ -28,9 +29,15 @@ pub use client::{Client, Metadata};
 pub use codex_sdk_engine::{TurnResult, TurnResultStatus};
 pub use codex_sdk_protocol::{RequestId, RpcError};
 pub use error::{code, ClientError, ErrorDetails};
-pub use goal::GoalStart;
+pub use goal::{GoalResume, GoalStart};
 pub use options::{ClientInfo, ClientOptions};
 pub use server_request::{default_answer, ServerRequest, ServerRequestEvent, ServerRequestHandler};
 pub use socket::{ConnectOptions, Reconnect};
 pub use stream::{Batch, EventStream};
 pub use turn::TurnHandle;
+
+/// Locks a mutex whose data stays usable after a panic elsewhere: one bug must not wedge every
+/// later call.
+pub(crate) fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}

@@ -1,33 +1,52 @@
-//! What comes from the app-server, line by line: responses settle pending requests, server
-//! requests go to the handler, and notifications go to the route of their thread (through the
-//! engine's one dispatcher) and to every subscriber. Noise is reported, never fatal.
+//! What comes from the app-server, as the transports deliver it: responses settle pending
+//! requests, server requests go to the handler, and notifications go to the route of their thread
+//! (through the engine's one dispatcher) and to every subscriber. Noise is reported, never fatal.
+//! Also the news of the connection itself: a drop, a connection that came back, an end.
 
-use crate::client::{Inner, State};
+use crate::client::{Client, Inner, State};
 use crate::error::ClientError;
+use crate::transport::{Boxed, Delivery};
 use codex_sdk_engine::{reads_params, Event, Line};
 use codex_sdk_protocol::{server_notification as m, Headline, LineSplitter, Message};
 use serde_json::json;
-use std::sync::{Arc, MutexGuard, Weak};
-use tokio::io::{AsyncBufRead, AsyncBufReadExt};
+use std::sync::{Arc, MutexGuard};
 
-/// Reads lines from `source` until it ends or the client is gone, framing them with the protocol
-/// crate's splitter: a line inside one read is handled in place, without a copy.
-pub(crate) async fn read_lines(inner: Weak<Inner>, mut source: impl AsyncBufRead + Unpin) {
-    let mut splitter = LineSplitter::default();
-    loop {
-        let chunk = match source.fill_buf().await {
-            Ok(chunk) if !chunk.is_empty() => chunk,
-            _ => break,
-        };
-        let Some(inner) = inner.upgrade() else { return };
-        let n = chunk.len();
-        let mut table = Table::new(&inner);
-        splitter.feed(chunk, |line| inner.on_line(&text(line), &mut table));
-        drop(table);
-        source.consume(n);
+impl Delivery for Inner {
+    fn read(&self, splitter: &mut LineSplitter, chunk: &[u8]) {
+        let mut table = Table::new(self);
+        splitter.feed(chunk, |line| self.on_line(&text(line), &mut table));
     }
-    if let Some(inner) = inner.upgrade() {
-        splitter.finish(|line| inner.on_line(&text(line), &mut Table::new(&inner)));
+
+    fn read_end(&self, splitter: &mut LineSplitter) {
+        splitter.finish(|line| self.on_line(&text(line), &mut Table::new(self)));
+    }
+
+    fn message(&self, text: &str) {
+        self.on_line(text, &mut Table::new(self));
+    }
+
+    fn dropped(&self, error: &ClientError) {
+        self.fail_pending(error);
+        self.forget_server_requests();
+        for (_, route) in self.running() {
+            route.begin_sync();
+        }
+    }
+
+    fn reopen(self: Arc<Self>) -> Boxed<'static, Result<(), ClientError>> {
+        Box::pin(async move { Client { inner: self }.handshake().await })
+    }
+
+    fn resync(self: Arc<Self>) -> Boxed<'static, ()> {
+        Box::pin(async move { Client { inner: self }.resync_runs().await })
+    }
+
+    fn ended(&self, error: Option<ClientError>) {
+        self.shutdown(error.unwrap_or_else(|| self.closed_error()));
+    }
+
+    fn is_closing(&self) -> bool {
+        self.state().closing
     }
 }
 
@@ -63,7 +82,7 @@ fn text(line: &[u8]) -> std::borrow::Cow<'_, str> {
 }
 
 impl Inner {
-    pub(crate) fn on_line(self: &Arc<Self>, line: &str, table: &mut Table<'_>) {
+    fn on_line(&self, line: &str, table: &mut Table<'_>) {
         if line.trim().is_empty() {
             return;
         }

@@ -4,8 +4,8 @@
 
 use crate::error::ClientError;
 use crate::stream::{self, EventStream, Sender};
-use codex_sdk_engine::{Aggregator, Emit, Event, Line};
-use codex_sdk_protocol::{server_notification as m, ThreadGoal};
+use codex_sdk_engine::{Aggregator, Emit, Event, HistoryTurn, Line, RunStart};
+use codex_sdk_protocol::{server_notification as m, ThreadGoal, TokenUsageBreakdown};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, LazyLock, Mutex, MutexGuard};
 use std::time::Duration;
@@ -64,11 +64,6 @@ impl View<'_> {
     pub fn is_done(&self) -> bool {
         self.0.engine.is_done()
     }
-
-    /// What the run has gathered so far.
-    pub fn accumulator(&self) -> &codex_sdk_engine::Accumulator {
-        self.0.engine.accumulator()
-    }
 }
 
 impl Route {
@@ -96,6 +91,16 @@ impl Route {
 
     pub fn new_goal(thread_id: &str, merge_after: usize) -> (Arc<Route>, EventStream, watch::Receiver<Outcome>) {
         Self::create(Aggregator::goal(thread_id), merge_after)
+    }
+
+    /// The run of a goal found on its thread (active since the unix second `activated_at`), to be
+    /// brought up to date from the history before anything else.
+    pub fn attached_goal(
+        thread_id: &str,
+        activated_at: i64,
+        merge_after: usize,
+    ) -> (Arc<Route>, EventStream, watch::Receiver<Outcome>) {
+        Self::create(Aggregator::attach_goal(thread_id, activated_at), merge_after)
     }
 
     fn lock(&self) -> MutexGuard<'_, RouteState> {
@@ -149,6 +154,7 @@ impl Route {
                 }) => tx.send_parts(&[&text[..span.start], logical, &text[span.end..]]),
                 Emit::Relabel(line) => tx.send_line(&line.relabelled(logical)),
                 Emit::Completed(c) => tx.send_line(&c.to_line()),
+                Emit::Made(n) => tx.send_line(&n.to_line()),
             };
             if sent.is_err() {
                 st.events = None;
@@ -164,6 +170,45 @@ impl Route {
             return true;
         }
         false
+    }
+
+    /// The connection dropped: what arrives waits until [`reconcile`](Self::reconcile), and the
+    /// run cannot end before.
+    pub fn begin_sync(&self) {
+        self.lock().engine.begin_sync();
+    }
+
+    pub fn is_syncing(&self) -> bool {
+        self.lock().engine.is_syncing()
+    }
+
+    /// Whether its usage needs the thread's total from before the run to be exact.
+    pub fn needs_usage_base(&self) -> bool {
+        self.lock().engine.needs_usage_base()
+    }
+
+    /// Where the run begins, to find it in the thread's history.
+    pub fn run_start(&self) -> Option<RunStart> {
+        self.lock().engine.run_start()
+    }
+
+    /// The goal became active for this run at this unix second.
+    pub fn set_activated_at(&self, at: i64) {
+        self.lock().engine.set_activated_at(at);
+    }
+
+    /// Ends a gap with the thread's history (see `Aggregator::reconcile`). Returns true when the
+    /// run ended on it.
+    pub fn reconcile(
+        &self,
+        history: &[HistoryTurn],
+        goal: Option<ThreadGoal>,
+        base: Option<&TokenUsageBreakdown>,
+    ) -> bool {
+        let mut st = self.lock();
+        let st = &mut *st;
+        st.engine.reconcile(history, goal, base, &mut st.decided);
+        self.deliver(st, true)
     }
 
     /// Ends the run with an error: the stream and the result both see it.

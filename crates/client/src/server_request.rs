@@ -2,8 +2,9 @@
 //! answer: the embedder's, or the default when there is no handler or it does not answer in time;
 //! one the server resolves itself is forgotten, so no late answer is sent.
 
-use crate::client::{lock, Client, Inner};
+use crate::client::{Client, Inner};
 use crate::error::ClientError;
+use crate::lock;
 use codex_sdk_protocol::{server_request as m, RequestId, RpcError};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -62,13 +63,7 @@ impl Client {
 }
 
 impl Inner {
-    pub(crate) fn on_server_request(
-        self: &Arc<Self>,
-        id: RequestId,
-        method: String,
-        params: Option<Value>,
-        raw: Arc<str>,
-    ) {
+    pub(crate) fn on_server_request(&self, id: RequestId, method: String, params: Option<Value>, raw: Arc<str>) {
         let handler = lock(&self.handler).clone();
         let Some(handler) = handler else {
             let _ = self.answer(&id, default_answer(&method));
@@ -76,7 +71,7 @@ impl Inner {
         };
         self.state().server_requests.insert(id.clone(), method.clone());
         let deadline = Duration::from_millis(self.options.server_request_timeout_ms);
-        let weak = Arc::downgrade(self);
+        let weak = self.me.clone();
         let (tid, tmethod) = (id.clone(), method.clone());
         tokio::spawn(async move {
             tokio::time::sleep(deadline).await;

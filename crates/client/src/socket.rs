@@ -3,11 +3,10 @@
 //! carries frames both ways; a supervisor re-dials when the connection drops, initializes again and
 //! resumes every run in progress, so a turn or goal goes on across the gap.
 
-use crate::client::{lock, Client, Inner};
 use crate::error::{code, ClientError};
-use crate::reader::Table;
+use crate::lock;
 use crate::retry;
-use crate::transport::{Boxed, Link, Outbox, Transport};
+use crate::transport::{Boxed, Delivery, Link, Outbox, Transport};
 use futures_util::{SinkExt, StreamExt};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, Weak};
@@ -48,10 +47,12 @@ pub struct Reconnect {
     pub max_delay: Duration,
 }
 
+/// 12 attempts wait 16 to 31 s in all (backoff with jitter, capped at 5 s): a gap of 10 s, a
+/// laptop's Wi-Fi coming back, is ridden out.
 impl Default for Reconnect {
     fn default() -> Self {
         Self {
-            attempts: 8,
+            attempts: 12,
             max_delay: Duration::from_secs(5),
         }
     }
@@ -316,17 +317,19 @@ impl Transport for Socket {
     }
 }
 
-impl Client {
-    /// Connects to a running app-server and completes the handshake; a dropped connection is
-    /// re-dialled (when `reconnect` allows), and the runs in progress resumed.
-    pub async fn connect(options: crate::ClientOptions, connect: ConnectOptions) -> Result<Client, ClientError> {
+/// A connection dialled and upgraded, before the client that will use it exists.
+pub(crate) struct Connection(Ws);
+
+impl Socket {
+    /// Dials the first connection of a client; every option is checked before anything is sent.
+    pub(crate) async fn dial_first(connect: ConnectOptions) -> Result<(Arc<Socket>, Connection), ClientError> {
         let endpoint = Endpoint::parse(&connect)?;
         // Checked before dialling, so a token that can never be sent fails the same way every time.
         if let Some(token) = &connect.token {
             bearer(token)?;
         }
         let ws = dial(&endpoint, connect.token.as_deref(), connect.connect_timeout).await?;
-        let socket = Arc::new(Socket {
+        let socket = Socket {
             endpoint,
             token: connect.token,
             reconnect: connect.reconnect,
@@ -335,23 +338,19 @@ impl Client {
             link: watch::channel(Link::Up).0,
             gone: Mutex::new(None),
             task: Mutex::new(None),
-        });
-        let client = Client::with_transport(options, socket.clone());
-        let weak = Arc::downgrade(&client.inner);
-        socket.attach(weak.clone(), ws);
-        client
-            .open(connect.connect_timeout, "the app-server did not answer `initialize`")
-            .await?;
-        tokio::spawn(supervise(weak, socket));
-        Ok(client)
+        };
+        Ok((Arc::new(socket), Connection(ws)))
     }
-}
 
-impl Socket {
-    /// Starts carrying a fresh connection's frames.
-    fn attach(&self, inner: Weak<Inner>, ws: Ws) {
+    /// Starts carrying a connection's frames, to and from `to`.
+    pub(crate) fn carry(&self, to: Weak<dyn Delivery>, connection: Connection) {
         let rx = self.writer.open();
-        *lock(&self.task) = Some(tokio::spawn(carry(inner, ws, rx)));
+        *lock(&self.task) = Some(tokio::spawn(carry(to, connection.0, rx)));
+    }
+
+    /// Watches the connection from now on, re-dialling it when it drops (see [`supervise`]).
+    pub(crate) fn supervise(self: &Arc<Self>, to: Weak<dyn Delivery>) {
+        tokio::spawn(supervise(to, self.clone()));
     }
 
     fn give_up(&self, error: ClientError) -> ClientError {
@@ -362,9 +361,9 @@ impl Socket {
     }
 }
 
-/// Carries one connection: queued lines out as text frames, frames in to the reader, until either
+/// Carries one connection: queued lines out as text frames, frames in to the client, until either
 /// side ends. Returns why it ended.
-async fn carry(inner: Weak<Inner>, mut ws: Ws, mut outgoing: mpsc::UnboundedReceiver<String>) -> String {
+async fn carry(to: Weak<dyn Delivery>, mut ws: Ws, mut outgoing: mpsc::UnboundedReceiver<String>) -> String {
     loop {
         tokio::select! {
             line = outgoing.recv() => match line {
@@ -379,11 +378,11 @@ async fn carry(inner: Weak<Inner>, mut ws: Ws, mut outgoing: mpsc::UnboundedRece
                 }
             },
             frame = ws.next() => {
-                let Some(inner) = inner.upgrade() else { return "the client is gone".into() };
+                let Some(to) = to.upgrade() else { return "the client is gone".into() };
                 // One message per frame, read where it lies.
                 match frame {
-                    Some(Ok(Message::Text(text))) => inner.on_line(text.as_str(), &mut Table::new(&inner)),
-                    Some(Ok(Message::Binary(bytes))) => inner.on_line(&String::from_utf8_lossy(&bytes), &mut Table::new(&inner)),
+                    Some(Ok(Message::Text(text))) => to.message(text.as_str()),
+                    Some(Ok(Message::Binary(bytes))) => to.message(&String::from_utf8_lossy(&bytes)),
                     Some(Ok(Message::Close(_))) | None => return "the server closed the connection".into(),
                     Some(Ok(_)) => {}
                     Some(Err(e)) => return e.to_string(),
@@ -394,45 +393,51 @@ async fn carry(inner: Weak<Inner>, mut ws: Ws, mut outgoing: mpsc::UnboundedRece
 }
 
 /// Watches the connection; when it drops, fails what was in flight, re-dials with backoff and
-/// jitter, initializes again and resumes the runs in progress. Gives up after the policy's attempts.
-async fn supervise(inner: Weak<Inner>, socket: Arc<Socket>) {
+/// jitter, initializes again and brings the runs in progress up to date. A drop while they are
+/// being brought up to date is just another drop: they wait for the next connection. Gives up
+/// after the policy's attempts (counted per drop).
+async fn supervise(to: Weak<dyn Delivery>, socket: Arc<Socket>) {
+    // The runs being brought up to date on the current connection, while it lasts.
+    let mut resync: Option<Boxed<'static, ()>> = None;
     loop {
-        let task = lock(&socket.task).take();
-        let why = match task {
-            Some(task) => task.await.unwrap_or_else(|e| e.to_string()),
-            None => return,
+        let Some(mut task) = lock(&socket.task).take() else {
+            return;
         };
-        let Some(strong) = inner.upgrade() else { return };
+        let ended = match resync.take() {
+            Some(mut resync) => tokio::select! {
+                why = &mut task => why,
+                () = &mut resync => (&mut task).await,
+            },
+            None => (&mut task).await,
+        };
+        let why = ended.unwrap_or_else(|e| e.to_string());
+        let Some(strong) = to.upgrade() else { return };
         let address = socket.endpoint.describe();
         if strong.is_closing() {
-            strong.shutdown(strong.closed_error());
+            strong.ended(None);
             return;
         }
         socket.writer.shut();
         socket.link.send_replace(Link::Down);
-        let dropped = ClientError::new(
+        strong.dropped(&ClientError::new(
             code::TRANSPORT_CLOSED,
             format!("the connection to {address} dropped ({why}) with this request in flight: the server may or may not have acted on it"),
-        );
-        strong.fail_pending(&dropped);
-        strong.forget_server_requests();
+        ));
         let Some(policy) = socket.reconnect else {
             let e = socket.give_up(ClientError::new(
                 code::TRANSPORT_CLOSED,
                 format!("the connection to {address} dropped ({why})"),
             ));
-            strong.shutdown(e);
+            strong.ended(Some(e));
             return;
         };
         drop(strong);
-        match redial(&inner, &socket, policy).await {
-            Ok(client) => {
-                tokio::spawn(async move { client.resume_runs().await });
-            }
+        match redial(&to, &socket, policy).await {
+            Ok(strong) => resync = Some(strong.resync()),
             Err(e) => {
                 let e = socket.give_up(e);
-                if let Some(strong) = inner.upgrade() {
-                    strong.shutdown(e);
+                if let Some(strong) = to.upgrade() {
+                    strong.ended(Some(e));
                 }
                 return;
             }
@@ -441,16 +446,20 @@ async fn supervise(inner: Weak<Inner>, socket: Arc<Socket>) {
 }
 
 /// Re-dials until a connection is up and initialized again, or the attempts run out.
-async fn redial(inner: &Weak<Inner>, socket: &Arc<Socket>, policy: Reconnect) -> Result<Client, ClientError> {
+async fn redial(
+    to: &Weak<dyn Delivery>,
+    socket: &Arc<Socket>,
+    policy: Reconnect,
+) -> Result<Arc<dyn Delivery>, ClientError> {
     let address = socket.endpoint.describe();
     let mut last = String::from("no attempt was made");
     for attempt in 1..=policy.attempts {
         tokio::time::sleep(retry::backoff(attempt).min(policy.max_delay)).await;
-        let Some(strong) = inner.upgrade() else {
+        let Some(strong) = to.upgrade() else {
             return Err(ClientError::new(code::TRANSPORT_CLOSED, "the client is gone"));
         };
         if strong.is_closing() {
-            return Err(strong.closed_error());
+            return Err(ClientError::new(code::TRANSPORT_CLOSED, "the client was closed"));
         }
         let ws = match dial(&socket.endpoint, socket.token.as_deref(), socket.timeout).await {
             Ok(ws) => ws,
@@ -461,12 +470,11 @@ async fn redial(inner: &Weak<Inner>, socket: &Arc<Socket>, policy: Reconnect) ->
                 continue;
             }
         };
-        socket.attach(inner.clone(), ws);
-        let client = Client { inner: strong };
-        match tokio::time::timeout(socket.timeout, client.handshake()).await {
+        socket.carry(to.clone(), Connection(ws));
+        match tokio::time::timeout(socket.timeout, strong.clone().reopen()).await {
             Ok(Ok(())) => {
                 socket.link.send_replace(Link::Up);
-                return Ok(client);
+                return Ok(strong);
             }
             Ok(Err(e)) => last = e.message,
             Err(_) => last = "the app-server did not answer `initialize` in time".into(),

@@ -1,14 +1,12 @@
 //! The stdio transport: the app-server as a child process. One task writes queued lines to its
-//! stdin, one reads its stdout (reader.rs), one collects its stderr, and a supervisor owns the
-//! process, reaps it, and settles everything when it ends.
+//! stdin, one reads its stdout, one collects its stderr, and a supervisor owns the process, reaps
+//! it, and settles everything when it ends.
 
-use crate::client::Inner;
 use crate::error::{code, ClientError};
 use crate::options::ClientOptions;
 use crate::process::{self, Exit, KillSignal};
-use crate::reader;
 use crate::stderr_tail::StderrTail;
-use crate::transport::{Boxed, Link, Outbox, Transport};
+use crate::transport::{read_lines, Boxed, Delivery, Link, Outbox, Transport};
 use std::sync::Weak;
 use std::time::Duration;
 use tokio::io::{AsyncWriteExt, BufReader};
@@ -57,8 +55,8 @@ pub(crate) fn spawn(options: &ClientOptions) -> Result<(Stdio, Parts), ClientErr
 }
 
 impl Stdio {
-    /// Starts the process's I/O tasks, delivering what it writes to `inner`.
-    pub(crate) fn run(&self, inner: Weak<Inner>, parts: Parts) {
+    /// Starts the process's I/O tasks, delivering what it writes to `to`.
+    pub(crate) fn run(&self, to: Weak<dyn Delivery>, parts: Parts) {
         let Parts {
             spawned,
             writer,
@@ -68,8 +66,8 @@ impl Stdio {
         tokio::spawn(self.stderr.clone().collect(spawned.stderr));
         tokio::spawn(write_lines(spawned.stdin, writer));
         let stdout = BufReader::with_capacity(64 * 1024, spawned.stdout);
-        let reader = tokio::spawn(reader::read_lines(inner.clone(), stdout));
-        tokio::spawn(supervise(inner, spawned.child, spawned.tree, kill, exit, reader));
+        let reader = tokio::spawn(read_lines(to.clone(), stdout));
+        tokio::spawn(supervise(to, spawned.child, spawned.tree, kill, exit, reader));
     }
 }
 
@@ -148,7 +146,7 @@ async fn write_lines(mut stdin: tokio::process::ChildStdin, mut rx: mpsc::Unboun
 }
 
 async fn supervise(
-    inner: Weak<Inner>,
+    to: Weak<dyn Delivery>,
     child: tokio::process::Child,
     tree: process::ProcessTree,
     kill: mpsc::UnboundedReceiver<KillSignal>,
@@ -160,7 +158,7 @@ async fn supervise(
     // Let the reader deliver what the process wrote before it died, but not forever: a grandchild
     // could keep the pipe open.
     let _ = tokio::time::timeout(Duration::from_millis(500), reader).await;
-    if let Some(inner) = inner.upgrade() {
-        inner.shutdown(inner.closed_error());
+    if let Some(to) = to.upgrade() {
+        to.ended(None);
     }
 }

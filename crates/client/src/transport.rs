@@ -1,12 +1,16 @@
-//! What the client needs of whatever carries its messages to one app-server: the stdio of a process
-//! it spawned (stdio.rs), or a WebSocket to a server it did not (socket.rs). Routing, pending
-//! requests, server requests and the goal driver only ever see this.
+//! The two interfaces between the client and whatever carries its messages to one app-server (the
+//! stdio of a process it spawned, stdio.rs, or a WebSocket to one it did not, socket.rs):
+//! [`Transport`], what the client asks of a transport, and [`Delivery`], what a transport hands to
+//! the client. Neither side sees more of the other: routing, pending requests, server requests and
+//! the goal driver only ever see `Transport`; the transports only ever see `Delivery`.
 
-use crate::client::lock;
 use crate::error::ClientError;
+use crate::lock;
+use codex_sdk_protocol::LineSplitter;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, Weak};
+use tokio::io::{AsyncBufRead, AsyncBufReadExt};
 use tokio::sync::{mpsc, watch};
 
 pub(crate) type Boxed<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -38,9 +42,64 @@ pub(crate) trait Transport: Send + Sync {
     /// The app-server's pid, when this client spawned it.
     fn pid(&self) -> Option<u32>;
 
+    /// Whether the app-server goes on when this client closes (one it connected to): its goals then
+    /// keep running there, to be attached to later.
+    fn server_outlives(&self) -> bool {
+        self.pid().is_none()
+    }
+
     /// What the transport can tell about a failed start (the process's stderr), for errors.
     fn start_failure_detail(&self) -> Option<String> {
         None
+    }
+}
+
+/// What a transport hands to the client: what arrived, and what became of the connection.
+pub(crate) trait Delivery: Send + Sync {
+    /// One read of a byte stream (stdio): the lines in it, split across reads by `splitter`.
+    fn read(&self, splitter: &mut LineSplitter, chunk: &[u8]);
+
+    /// The byte stream ended: its last line, if it had no line break.
+    fn read_end(&self, splitter: &mut LineSplitter);
+
+    /// One whole message (a WebSocket frame).
+    fn message(&self, text: &str);
+
+    /// The connection dropped and may come back: what was in flight fails with `error`, and every
+    /// run waits for the history of the gap.
+    fn dropped(&self, error: &ClientError);
+
+    /// A new connection is up: `initialize` it.
+    fn reopen(self: Arc<Self>) -> Boxed<'static, Result<(), ClientError>>;
+
+    /// Brings every run that waits for its history up to date on the connection that came back.
+    /// Dropped unfinished when that connection drops too: the runs wait for the next one.
+    fn resync(self: Arc<Self>) -> Boxed<'static, ()>;
+
+    /// The connection is gone for good: everything pending settles, with `error` or, when `None`,
+    /// with what the transport says of how it ended.
+    fn ended(&self, error: Option<ClientError>);
+
+    /// The caller is closing the client.
+    fn is_closing(&self) -> bool;
+}
+
+/// Reads a byte stream to its end (or until the client is gone), a read at a time: a line inside
+/// one read reaches the client where it lies, without a copy.
+pub(crate) async fn read_lines(to: Weak<dyn Delivery>, mut source: impl AsyncBufRead + Unpin) {
+    let mut splitter = LineSplitter::default();
+    loop {
+        let chunk = match source.fill_buf().await {
+            Ok(chunk) if !chunk.is_empty() => chunk,
+            _ => break,
+        };
+        let Some(to) = to.upgrade() else { return };
+        let n = chunk.len();
+        to.read(&mut splitter, chunk);
+        source.consume(n);
+    }
+    if let Some(to) = to.upgrade() {
+        to.read_end(&mut splitter);
     }
 }
 

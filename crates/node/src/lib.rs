@@ -14,8 +14,8 @@ mod engine;
 mod options;
 
 use codex_sdk_client::{
-    code, Batch, CancelToken, Client, ClientError, EventStream, GoalStart, RequestId, RpcError, ServerRequestEvent,
-    TurnHandle,
+    code, Batch, CancelToken, Client, ClientError, EventStream, GoalResume, GoalStart, RequestId, RpcError,
+    ServerRequestEvent, TurnHandle,
 };
 use napi::bindgen_prelude::*;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
@@ -301,6 +301,65 @@ impl BindingClient {
             };
             Ok(turn(
                 guarded(async move { client.start_goal(&thread_id, start, token).await }).await,
+            ))
+        })
+        .build(&env)
+    }
+
+    /// A handle on the thread's current goal run, whoever started it. `cancel` aborts the attach.
+    #[napi]
+    pub fn attach_goal(
+        &self,
+        env: Env,
+        thread_id: String,
+        cancel: &BindingCancel,
+    ) -> Result<AsyncBlock<Either<BindingTurn, BindingError>>> {
+        let client = self.client.clone();
+        let token = cancel.token.clone();
+        AsyncBlockBuilder::new(async move {
+            Ok(turn(
+                guarded(async move { client.attach_goal(&thread_id, token).await }).await,
+            ))
+        })
+        .build(&env)
+    }
+
+    /// Sets the thread's paused or limited goal active again; resolves once the new run's first
+    /// turn started. `token_budget`: a JSON number or `null` (no budget); absent: unchanged.
+    #[napi]
+    pub fn resume_goal(
+        &self,
+        env: Env,
+        thread_id: String,
+        token_budget: Option<String>,
+        start_timeout_ms: Option<f64>,
+        cancel: &BindingCancel,
+    ) -> Result<AsyncBlock<Either<BindingTurn, BindingError>>> {
+        let client = self.client.clone();
+        let token = cancel.token.clone();
+        let start_timeout = duration("startTimeoutMs", start_timeout_ms);
+        AsyncBlockBuilder::new(async move {
+            let start_timeout = match start_timeout {
+                Ok(t) => t.unwrap_or(Duration::from_secs(30)),
+                Err(e) => return Ok(Either::B(e.into())),
+            };
+            let token_budget = match token_budget
+                .map(|b| serde_json::from_str::<Option<i64>>(&b))
+                .transpose()
+            {
+                Ok(b) => b,
+                Err(e) => {
+                    return Ok(invalid(format!(
+                        "resumeGoal: tokenBudget must be an integer or null: {e}"
+                    )))
+                }
+            };
+            let resume = GoalResume {
+                token_budget,
+                start_timeout,
+            };
+            Ok(turn(
+                guarded(async move { client.resume_goal(&thread_id, resume, token).await }).await,
             ))
         })
         .build(&env)
