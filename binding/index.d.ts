@@ -47,6 +47,13 @@ export declare class BindingClient {
   startTurn(params: string, cancel: BindingCancel): Promise<BindingTurn | BindingError>
   /** Starts a goal on `thread_id`; resolves once its first turn started. `cancel` aborts the start. */
   startGoal(threadId: string, objective: string, tokenBudget: number | undefined | null, startTimeoutMs: number | undefined | null, cancel: BindingCancel): Promise<BindingTurn | BindingError>
+  /** A handle on the thread's current goal run, whoever started it. `cancel` aborts the attach. */
+  attachGoal(threadId: string, cancel: BindingCancel): Promise<BindingTurn | BindingError>
+  /**
+   * Sets the thread's paused or limited goal active again; resolves once the new run's first
+   * turn started. `token_budget`: a JSON number or `null` (no budget); absent: unchanged.
+   */
+  resumeGoal(threadId: string, tokenBudget: string | undefined | null, startTimeoutMs: number | undefined | null, cancel: BindingCancel): Promise<BindingTurn | BindingError>
   close(): Promise<undefined | BindingError>
 }
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The slower proofs, run by CI after `npm test` (see .ci/run): cross-builds of every platform this
 # machine can build, the tarballs installed into fresh apps (linux-x64 natively, linux-arm64 under
-# qemu), and the long goal-control sweep. Needs Debian's qemu-user, libc6-arm64-cross and file.
+# qemu), the long goal-control sweep, and 40 goals through a link cut for up to 10 s at random points. Needs Debian's qemu-user, libc6-arm64-cross and file.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,3 +20,4 @@ rm -rf artifacts
 npm run --silent package
 PROVE_ALL_CROSS_TARGETS=1 node --test --test-concurrency=1 tests/slow/
 GOAL_SWEEP_TRIALS=500 node --test tests/goal-controls.test.mjs
+REATTACH_TRIALS=40 REATTACH_MAX_GAP_MS=10000 node --test --test-name-pattern="random points" tests/reattach.test.mjs

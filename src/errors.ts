@@ -17,6 +17,8 @@ export type ErrorCode =
   | "ERR_AUTH"
   | "ERR_CONNECT"
   | "ERR_NATIVE_BINDING"
+  | "ERR_NO_GOAL"
+  | "ERR_GOAL_COMPLETE"
   | "ERR_PROTOCOL"
   | "ERR_LOGIN_FAILED"
   | "ERR_LOGIN_CANCELLED"

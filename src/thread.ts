@@ -6,7 +6,7 @@ import { GoalHandle } from "./goal";
 import { binding } from "./native";
 import { REQUEST_PARAMS } from "./protocol-params";
 import { TurnHandle } from "./turn";
-import type { GoalOptions, Input, ThreadGoal, ThreadInfo, TurnOptions, TurnResult } from "./types";
+import type { AttachGoalOptions, GoalOptions, Input, ResumeGoalOptions, ThreadGoal, ThreadInfo, TurnOptions, TurnResult } from "./types";
 import * as check from "./validate";
 
 /** Options of `turn()`: the `turn/start` params of the pinned schema (less the two the SDK sets), and `signal`. */
@@ -60,6 +60,40 @@ export class Thread {
       this.#codex._binding().startGoal(this.id, objective, tokenBudget ?? null, startTimeoutMs ?? null, cancel),
     );
     return this.#handed(new GoalHandle(raw, signal), signal, "goal");
+  }
+
+  /**
+   * A handle on the thread's current goal run, whoever started it (another process, the TUI, this
+   * program before it restarted): its stream goes on live from here; its `result()` holds every turn
+   * of the run, those that ended before the attach too (from the thread's history). A goal no longer
+   * active gives a handle already settled with its last run's result. Rejects `ERR_NO_GOAL` when
+   * the thread has no goal.
+   */
+  async attachGoal(options?: AttachGoalOptions): Promise<GoalHandle> {
+    const what = "attachGoal";
+    const o = check.options(options, what, ["signal"]);
+    const signal = check.signal(o.signal, what);
+    const raw = await this.#start(signal, what, (cancel) => this.#codex._binding().attachGoal(this.id, cancel));
+    if (signal?.aborted) throw abortError(signal, what);
+    return new GoalHandle(raw);
+  }
+
+  /**
+   * Sets a paused, blocked or budget-limited goal active again (with `tokenBudget` when given) and
+   * resolves with the new run's handle once its first turn started. An active goal is attached to;
+   * rejects `ERR_NO_GOAL` without a goal and `ERR_GOAL_COMPLETE` for a complete one.
+   */
+  async resumeGoal(options?: ResumeGoalOptions): Promise<GoalHandle> {
+    const what = "resumeGoal";
+    const o = check.options(options, what, ["tokenBudget", "startTimeoutMs", "signal"]);
+    const tokenBudget = o.tokenBudget === null ? null : check.positiveInteger(o.tokenBudget, "tokenBudget", what);
+    const startTimeoutMs = check.timeout(o.startTimeoutMs, "startTimeoutMs", what);
+    const signal = check.signal(o.signal, what);
+    const budget = tokenBudget === undefined ? null : JSON.stringify(tokenBudget);
+    const raw = await this.#start(signal, what, (cancel) =>
+      this.#codex._binding().resumeGoal(this.id, budget, startTimeoutMs ?? null, cancel),
+    );
+    return this.#handed(new GoalHandle(raw, signal), signal, what);
   }
 
   /** Runs a native start that `signal` can abort at any point, rejecting `AbortError` when it did. */

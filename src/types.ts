@@ -66,8 +66,9 @@ export interface ConnectOptions {
   codexHome?: string;
   /** Permit plain `ws://` to a host that is not loopback (the token would travel in clear). */
   allowInsecure?: boolean;
-  /** Re-dial a dropped connection and resume the runs in progress; default true (8 attempts, backoff
-   * with jitter up to 5 s between them). `false` gives up at the first drop. */
+  /** Re-dial a dropped connection and bring the runs in progress up to date; default true (12 attempts
+   * per drop, backoff with jitter up to 5 s between them: 16 to 31 s in all). `false` gives up at the
+   * first drop. */
   reconnect?: boolean | { attempts?: number; maxDelayMs?: number };
   /** Each dial plus handshake; default 10 000. */
   connectTimeoutMs?: number;
@@ -103,6 +104,18 @@ export interface TurnOptions extends Partial<Omit<P.TurnStartParams, "threadId" 
 export interface GoalOptions {
   tokenBudget?: number;
   /** Default 30 000. */
+  startTimeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+export interface AttachGoalOptions {
+  signal?: AbortSignal;
+}
+
+export interface ResumeGoalOptions {
+  /** A new budget; `null` removes the budget; absent: the budget as it is. */
+  tokenBudget?: number | null;
+  /** How long to wait for the new run's first turn. Default 30 000. */
   startTimeoutMs?: number;
   signal?: AbortSignal;
 }

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { CodexError, GoalHandle, TransportClosedError, TurnFailedError } from "../index.mjs";
 import { collect, withCodex } from "./support/harness.mjs";
-import { delay, failure, gate, goalStatus, reply } from "./support/mock-model.mjs";
+import { delay, failure, gate, goalStatus, message, reply } from "./support/mock-model.mjs";
 
 const T = { timeout: 90_000 };
 const usage = (total) => ({ usage: { input_tokens: total - 5, output_tokens: 5, total_tokens: total } });
@@ -130,6 +130,51 @@ test("aborting the signal during start rejects AbortError and leaves the goal pa
     // The thread is free again.
     const r = await thread.run("plain turn after");
     assert.equal(r.status, "completed");
+  });
+});
+
+test("goals aborted while they start reject only once their goal is settled: six at once, aborted at 20 or 60 ms", T, () =>
+  withCodex([], async ({ codex }) => {
+    const threads = await Promise.all(Array.from({ length: 6 }, () => codex.startThread()));
+    const outcomes = await Promise.all(
+      threads.map(async (thread, i) => {
+        const ac = new AbortController();
+        setTimeout(() => ac.abort(), i % 2 ? 60 : 20);
+        const started = await thread.goal(`aborted job ${i}`, { signal: ac.signal }).then(
+          (goal) => goal,
+          (err) => err,
+        );
+        // Read the moment the promise settled: nothing of the start may still be on its way.
+        const [goal, info] = await Promise.all([thread.getGoal(), thread.read()]);
+        return { started, goal, status: info.status.type, after: started.result ? await started.result() : null };
+      }),
+    );
+    for (const [i, o] of outcomes.entries()) {
+      if (o.after) {
+        // The abort came after the start resolved: it cancelled the run.
+        assert.equal(o.after.status, "interrupted", `goal ${i}`);
+        continue;
+      }
+      assert.equal(o.started.name, "AbortError", `goal ${i}: ${o.started}`);
+      assert.ok(o.goal === null || o.goal.status === "paused", `goal ${i}: the stored goal is ${o.goal?.status} when goal() rejected`);
+      assert.notEqual(o.status, "active", `goal ${i}: no turn runs when goal() rejected`);
+    }
+    assert.ok(outcomes.some((o) => !o.after), "at least one start was aborted before it resolved");
+  }));
+
+test("a model provider that reuses item ids in later turns loses no message", T, () => {
+  // Some providers number items per response: each turn's message is `msg_0`.
+  const same = (text) => ({ ...message(text), id: "msg_0" });
+  return withCodex([reply([same("Step one done.")]), goalStatus("complete"), reply([same("All done.")])], async ({ codex }) => {
+    const thread = await codex.startThread();
+    const goal = await thread.goal("reuse ids");
+    const events = await collect(goal);
+    const r = await goal.result();
+    assert.equal(r.turnIds.length, 2);
+    assert.equal(r.finalResponse, "All done.");
+    assert.deepEqual(r.items.filter((i) => i.type === "agentMessage").map((i) => i.text), ["Step one done.", "All done."]);
+    const streamed = events.filter((e) => e.method === "item/completed" && e.params.item.type === "agentMessage").map((e) => e.params.item.text);
+    assert.deepEqual(streamed, ["Step one done.", "All done."]);
   });
 });
 

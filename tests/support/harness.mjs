@@ -53,3 +53,19 @@ export async function first(iterator, predicate) {
     if (predicate(value)) return value;
   }
 }
+
+/** What the server itself recorded as the usage of these turns: the sum of its per-response records
+ * in the thread's rollout file (`thread.path`). The SDK's `usage` must equal it. */
+export function recordedUsage(path, turnIds) {
+  const turns = new Set(turnIds);
+  let total = 0;
+  let input = 0;
+  for (const line of readFileSync(path, "utf8").split("\n")) {
+    if (!line.includes('"token_usage_record"')) continue;
+    const { type, payload } = JSON.parse(line);
+    if (type !== "token_usage_record" || !turns.has(payload.turn_id)) continue;
+    total += payload.usage.total_tokens;
+    input += payload.usage.input_tokens;
+  }
+  return { totalTokens: total, inputTokens: input };
+}

@@ -117,12 +117,14 @@ async function startDaemon(model, home) {
 }
 
 /** A loopback TCP relay to `target` (ws://127.0.0.1:PORT). `cut()` destroys every connection;
- * `refuse(true)` makes new ones fail at once; `close()` stops it for good. */
+ * `refuse(true)` makes new ones fail at once; `nextAccept()` resolves when it next takes one;
+ * `close()` stops it for good. */
 export async function startRelay(target) {
   const port = Number(new URL(target).port);
   const sockets = new Set();
   let refusing = false;
   let accepted = 0;
+  const acceptWaiters = [];
   const server = net.createServer((client) => {
     if (refusing) return client.destroy();
     accepted += 1;
@@ -130,6 +132,7 @@ export async function startRelay(target) {
       sockets.add(s);
       s.on("close", () => sockets.delete(s));
     }
+    for (const w of acceptWaiters.splice(0)) w();
   });
   await new Promise((r) => server.listen(0, "127.0.0.1", r));
   return {
@@ -142,6 +145,9 @@ export async function startRelay(target) {
     },
     refuse(on) {
       refusing = on;
+    },
+    nextAccept() {
+      return new Promise((resolve) => acceptWaiters.push(resolve));
     },
     close() {
       refusing = true;
