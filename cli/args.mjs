@@ -3,13 +3,19 @@
 import { parseArgs } from "node:util";
 
 export const USAGE = `usage: codex-goal [options] <objective…>
+       codex-goal [options] --attach <thread>
+       codex-goal [options] --resume <thread> [--budget <tokens>]
 
 Runs a goal on the Codex app-server until it is complete, blocked, over its budget or interrupted:
 one logical turn across every continuation. Each line read on stdin while it runs steers it.
+--attach follows the goal running on a thread (started elsewhere, or before a restart) to its end;
+--resume sets a paused or limited goal going again.
 
 options:
   --budget <tokens>         token budget for the goal
   --thread <id>             run on an existing thread (resumed) instead of a new one
+  --attach <thread>         follow the thread's running goal instead of starting one
+  --resume <thread>         resume the thread's paused, blocked or limited goal
   --cwd <dir>               working directory for a new thread
   --model <name>            model for a new thread
   -c, --config <key=value>  config override, repeatable (as codex -c; the value is read as JSON,
@@ -19,6 +25,8 @@ options:
   --quiet                   only the final response (and errors)
   --connect <url>           use a running app-server (ws://, wss://, unix://PATH, unix://)
   --token-file <path>       the token for --connect
+  --detach                  with --connect: Ctrl-C leaves the goal running on the server and
+                            prints the --attach command that follows it
   -h, --help                this help
   --version                 the version
 
@@ -39,6 +47,9 @@ const OPTIONS = {
   quiet: { type: "boolean" },
   connect: { type: "string" },
   "token-file": { type: "string" },
+  attach: { type: "string" },
+  resume: { type: "string" },
+  detach: { type: "boolean" },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean" },
 };
@@ -55,7 +66,19 @@ export function parse(argv) {
   if (v.help) return { help: true };
   if (v.version) return { version: true };
   const objective = parsed.positionals.join(" ").trim();
-  if (!objective) throw new UsageError("an objective is required");
+  const existing = v.attach ?? v.resume;
+  if (v.attach !== undefined && v.resume !== undefined) throw new UsageError("--attach and --resume cannot be used together");
+  if (existing !== undefined) {
+    const flag = v.attach !== undefined ? "--attach" : "--resume";
+    if (!existing.trim()) throw new UsageError(`${flag} takes a thread id`);
+    if (objective) throw new UsageError(`${flag} follows the thread's own goal: no objective goes with it`);
+    if (v.thread !== undefined) throw new UsageError(`${flag} names the thread: --thread does not go with it`);
+    if (v.cwd !== undefined || v.model !== undefined) throw new UsageError(`--cwd and --model apply to a new thread, not to ${flag}`);
+    if (v.attach !== undefined && v.budget !== undefined) throw new UsageError("--budget goes with a new goal or --resume, not --attach");
+  } else if (!objective) {
+    throw new UsageError("an objective is required");
+  }
+  if (v.detach && v.connect === undefined) throw new UsageError("--detach goes with --connect (a goal on a server this command spawned ends with it)");
   if (v.json && v.quiet) throw new UsageError("--json and --quiet cannot be used together");
   if (!["never", "all"].includes(v.approve)) throw new UsageError(`--approve takes never or all, not ${JSON.stringify(v.approve)}`);
   if (v["token-file"] !== undefined && v.connect === undefined) throw new UsageError("--token-file goes with --connect");
@@ -75,6 +98,9 @@ export function parse(argv) {
   }
   return {
     objective,
+    attach: v.attach?.trim(),
+    resume: v.resume?.trim(),
+    detach: Boolean(v.detach),
     budget,
     thread: v.thread,
     cwd: v.cwd,

@@ -72,12 +72,20 @@ async function main(argv) {
   const live = o.output === "human" && out.isTTY && process.stdin.isTTY && process.env.TERM !== "dumb";
 
   // The first interrupt pauses the goal and interrupts its turn (through the goal's signal); the
-  // second quits at once, taking a spawned app-server (its own process group) along.
+  // second quits at once, taking a spawned app-server (its own process group) along. With --detach
+  // the first leaves the goal running on the server and says how to follow it again.
   const stop = new AbortController();
   let codex = null;
+  let thread = null;
   let interrupts = 0;
   const interrupt = (status = INTERRUPTED) => {
     interrupts += 1;
+    if (interrupts === 1 && o.detach && status === INTERRUPTED) {
+      report.detached(attachCommand(o, thread?.id ?? o.attach ?? o.resume ?? o.thread));
+      const closed = codex ? codex.close() : Promise.resolve();
+      closed.finally(() => process.stdout.write("", () => process.exit(INTERRUPTED)));
+      return;
+    }
     if (interrupts === 1) {
       report.note("interrupting: pausing the goal (interrupt again to quit at once)");
       stop.abort();
@@ -102,15 +110,15 @@ async function main(argv) {
   });
 
   let input = null;
-  let thread = null;
   try {
     const onServerRequest = approvals(o.approve);
     codex = o.connect
       ? await Codex.connect({ url: o.connect, token, onServerRequest })
       : await Codex.start({ ...(Object.keys(o.config).length ? { config: o.config } : {}), onServerRequest });
     if (stop.signal.aborted) return INTERRUPTED;
-    thread = o.thread
-      ? await codex.resumeThread(o.thread)
+    const existing = o.attach ?? o.resume ?? o.thread;
+    thread = existing
+      ? await codex.resumeThread(existing)
       : await codex.startThread({
           ...(o.cwd !== undefined ? { cwd: path.resolve(o.cwd) } : {}),
           ...(o.model !== undefined ? { model: o.model } : {}),
@@ -141,7 +149,18 @@ async function main(argv) {
     });
     report.started({ threadId: thread.id, serverVersion: codex.metadata.serverVersion, where: o.connect, steerable: live });
 
-    handle = await thread.goal(o.objective, { ...(o.budget !== undefined ? { tokenBudget: o.budget } : {}), signal: stop.signal });
+    const budget = o.budget !== undefined ? { tokenBudget: o.budget } : {};
+    if (o.attach) {
+      // Following a run this command did not start: an interrupt pauses it, as for one it started.
+      handle = await thread.attachGoal({ signal: stop.signal });
+      const attached = handle;
+      if (stop.signal.aborted) await attached.cancel();
+      else stop.signal.addEventListener("abort", () => attached.cancel().catch(() => {}), { once: true });
+    } else if (o.resume) {
+      handle = await thread.resumeGoal({ ...budget, signal: stop.signal });
+    } else {
+      handle = await thread.goal(o.objective, { ...budget, signal: stop.signal });
+    }
     for (const text of waiting.splice(0)) steer(text);
     for await (const n of handle) report.notification(n, handle);
     let result;
@@ -153,14 +172,14 @@ async function main(argv) {
     }
     input.close();
     const interrupted = stop.signal.aborted;
-    report.finished(result, { interrupted, threadId: thread.id, objective: o.objective });
+    report.finished(result, { interrupted, threadId: thread.id, resume: resumeCommand(o, thread.id, result) });
     if (interrupted) return INTERRUPTED;
     if (result.status === "failed") return FAILED;
     return EXIT[result.goal?.status] ?? FAILED;
   } catch (err) {
     input?.close();
     if (err?.code === "ABORT_ERR") {
-      report.finished(null, { interrupted: true, threadId: thread?.id, objective: o.objective });
+      report.finished(null, { interrupted: true, threadId: thread?.id, resume: thread ? resumeCommand(o, thread.id, null) : null });
       return INTERRUPTED;
     }
     process.stderr.write(`codex-goal: ${err?.code ? `${err.code}: ` : ""}${err?.message ?? err}\n`);
@@ -168,6 +187,30 @@ async function main(argv) {
   } finally {
     await codex?.close();
   }
+}
+
+/** How to reach the same server again from the shell: `--connect` and its token file, as given. */
+function where(o) {
+  if (!o.connect) return "";
+  return ` --connect ${shell(o.connect)}${o.tokenFile !== undefined ? ` --token-file ${shell(o.tokenFile)}` : ""}`;
+}
+
+function attachCommand(o, threadId) {
+  return `codex-goal${where(o)} --attach ${threadId}`;
+}
+
+/** What to run to go on with a goal that did not complete: resume it (with more budget when the
+ * budget stopped it); `null` when it completed or there is nothing to resume. */
+function resumeCommand(o, threadId, result) {
+  const status = result?.goal?.status;
+  if (status === "complete" || (result && !result.goal)) return null;
+  const budget = status === "budgetLimited" ? " --budget <more tokens>" : "";
+  return `codex-goal${where(o)} --resume ${threadId}${budget}`;
+}
+
+/** A word for a POSIX shell, quoted when it needs to be. */
+function shell(word) {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, "'\\''")}'`;
 }
 
 main(process.argv.slice(2)).then(

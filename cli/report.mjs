@@ -179,8 +179,17 @@ export class HumanReport {
     this.#line(this.#paint(text, 33));
   }
 
+  /** --detach: the goal goes on without this command. */
+  detached(command) {
+    clearInterval(this.#timer);
+    this.#screen?.close();
+    this.#screen = null;
+    this.#endText();
+    this.#out.write(`\ndetached: the goal keeps running on the server · follow it again: ${command}\n`);
+  }
+
   /** The summary; the live rows are gone after it. */
-  finished(result, { interrupted, threadId, objective }) {
+  finished(result, { interrupted, threadId, resume }) {
     clearInterval(this.#timer);
     this.#screen?.close();
     this.#screen = null;
@@ -195,8 +204,8 @@ export class HumanReport {
     const facts = [`${turns} turn${turns === 1 ? "" : "s"}`, `${number(usage)} tokens${budget ? ` (budget ${number(budget)})` : ""}`, duration(result?.durationMs ?? Date.now() - this.#progress.started)];
     this.#out.write(`\n${status} · ${facts.join(" · ")}\n`);
     if (threadId) {
-      const resume = ok ? "" : ` · to go on: codex-goal --thread ${threadId} ${JSON.stringify(objective)}`;
-      this.#out.write(`${this.#paint(`thread ${threadId}${resume}`, 2)}\n`);
+      const next = !ok && resume ? ` · to go on: ${resume}` : "";
+      this.#out.write(`${this.#paint(`thread ${threadId}${next}`, 2)}\n`);
     }
   }
 }
@@ -216,6 +225,9 @@ export class JsonReport {
   note(text) {
     process.stderr.write(`${text}\n`);
   }
+  detached(command) {
+    process.stderr.write(`detached: the goal keeps running on the server; follow it again: ${command}\n`);
+  }
   finished(result) {
     if (result) this.#out.write(`${JSON.stringify(result)}\n`);
   }
@@ -232,6 +244,9 @@ export class QuietReport {
   notification() {}
   steered() {}
   note() {}
+  detached(command) {
+    process.stderr.write(`detached: the goal keeps running on the server; follow it again: ${command}\n`);
+  }
   finished(result) {
     if (result?.finalResponse) this.#out.write(`${result.finalResponse}\n`);
   }

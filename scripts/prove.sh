@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The slower proofs, run by CI after `npm test` (see .ci/run): cross-builds of every platform this
 # machine can build, the tarballs installed into fresh apps (linux-x64 natively, linux-arm64 under
-# qemu), the long goal-control sweep, and 40 goals through a link cut for up to 10 s at random points. Needs Debian's qemu-user, libc6-arm64-cross and file.
+# qemu), the long goal-control sweep, and 40 goals through a link cut for up to 10 s at random
+# points. Needs Debian's qemu-user, libc6-arm64-cross and file.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -112,7 +112,7 @@ test("--help, --version and usage errors: exit 0, 0 and 2, the reason and the us
   const help = await run(["--help"]);
   assert.equal(help.code, 0);
   assert.match(help.stdout, /^usage: codex-goal \[options\] <objective…>/);
-  for (const flag of ["--budget", "--thread", "--cwd", "--model", "--config", "--approve", "--json", "--quiet", "--connect", "--token-file"]) assert.ok(help.stdout.includes(flag), flag);
+  for (const flag of ["--budget", "--thread", "--attach", "--resume", "--cwd", "--model", "--config", "--approve", "--json", "--quiet", "--connect", "--token-file", "--detach"]) assert.ok(help.stdout.includes(flag), flag);
   const version = await run(["--version"]);
   assert.equal(version.code, 0);
   assert.equal(version.stdout, `codex-goal ${pkg.version} (${pkg.name})\n`);
@@ -126,6 +126,11 @@ test("--help, --version and usage errors: exit 0, 0 and 2, the reason and the us
     [["--token-file", "/t", "x"], /--token-file goes with --connect/],
     [["--thread", "t", "--model", "m", "x"], /--cwd and --model apply to a new thread/],
     [["-c", "novalue", "x"], /-c takes key=value/],
+    [["--attach", "t", "an", "objective"], /--attach follows the thread's own goal: no objective goes with it/],
+    [["--attach", "t", "--resume", "t"], /--attach and --resume cannot be used together/],
+    [["--attach", "t", "--budget", "5"], /--budget goes with a new goal or --resume, not --attach/],
+    [["--resume", "t", "--thread", "u"], /--resume names the thread: --thread does not go with it/],
+    [["--detach", "x"], /--detach goes with --connect/],
     [["--budget"], /argument missing/],
   ]) {
     const r = await run(args);
@@ -156,7 +161,7 @@ test("blocked exits 3, over budget 4, a failed turn 1", T, async () => {
     const r = await run(["get", "the", "secrets"], { env });
     assert.equal(r.code, 3, r.stdout + r.stderr);
     assert.match(r.stdout, /^goal blocked · 1 turn · /m);
-    assert.match(r.stdout, /to go on: codex-goal --thread [0-9a-f-]{36} "get the secrets"/);
+    assert.match(r.stdout, /to go on: codex-goal --resume [0-9a-f-]{36}$/m);
   });
   await withModel([], async ({ env }) => {
     const r = await run(["--budget", "40", "keep going"], { env });
@@ -305,6 +310,68 @@ test("--connect with --token-file runs the goal on a running app-server, which k
     assert.equal(bad.code, 1);
     assert.match(bad.stderr, /^codex-goal: ERR_AUTH: /);
   } finally {
+    await server.stop();
+  }
+});
+
+test("--resume goes on with a blocked goal to its end; over budget, the hint asks for more budget", T, () =>
+  withModel([goalStatus("blocked"), reply("Blocked on credentials.")], async ({ env, model }) => {
+    const first = await run(["get", "the", "secrets"], { env });
+    assert.equal(first.code, 3, first.stderr);
+    const thread = threadIdIn(first.stdout);
+    model.push(goalStatus("complete"), reply("Got them."));
+    const r = await run(["--resume", thread], { env });
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /^Got them\.$/m);
+    assert.match(r.stdout, /^goal complete · 1 turn · /m);
+    const again = await run(["--resume", thread], { env });
+    assert.equal(again.code, 1);
+    assert.match(again.stderr, /ERR_GOAL_COMPLETE: .*is complete: there is nothing to resume/);
+  }));
+
+test("--attach follows a goal another client started to its end; --detach leaves a goal running and prints the --attach command", T, async () => {
+  const g = gate();
+  const server = await startServer("ws", [], {
+    fallback: (body) => {
+      const input = body.input ?? [];
+      if (input.some((i) => i.type === "function_call" && i.name === "update_goal")) return reply("All done.");
+      const steps = input.filter((i) => i.role === "assistant").length;
+      return steps === 0 ? held(reply("Step one done."), g) : goalStatus("complete");
+    },
+  });
+  try {
+    const connect = ["--connect", server.url, "--token-file", server.tokenFile];
+    const started = waitFor(/^thread [0-9a-f-]{36}/m);
+    const detaching = run([...connect, "--detach", "finish it"], { onStdout: started.onStdout, direct: true });
+    await started.seen;
+    await server.model.waitForRequests(1);
+    detaching.interrupt();
+    const d = await detaching;
+    assert.equal(d.code, 130, d.stdout + d.stderr);
+    const thread = threadIdIn(d.stdout);
+    assert.match(d.stdout, new RegExp(`detached: the goal keeps running on the server · follow it again: codex-goal --connect ${server.url.replace(/\./g, "\\.")} --token-file \\S+ --attach ${thread}$`, "m"));
+    const codex = await Codex.connect({ url: server.url, token: server.token });
+    try {
+      assert.equal((await (await codex.resumeThread(thread)).getGoal()).status, "active", "the goal was left running");
+    } finally {
+      await codex.close();
+    }
+    const following = run([...connect, "--json", "--attach", thread]);
+    setTimeout(() => g.release(), 300);
+    const r = await following;
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    const lines = r.stdout.trim().split("\n").map((l) => JSON.parse(l));
+    assert.equal(lines[0].method, "turn/started");
+    assert.equal(lines.at(-2).method, "turn/completed");
+    const result = lines.at(-1);
+    assert.equal(result.threadId, thread);
+    assert.equal(result.goal.status, "complete");
+    assert.equal(result.finalResponse, "All done.");
+    assert.equal(result.turnIds.length, 2);
+    const none = await run([...connect, "--attach", "01a24a97-0000-7000-8000-000000000000"]);
+    assert.equal(none.code, 1);
+  } finally {
+    g.release();
     await server.stop();
   }
 });
