@@ -86,7 +86,19 @@ impl Client {
         let (socket, first) = Socket::dial_first(connect).await?;
         let client = Client::with_transport(options, socket.clone());
         socket.carry(client.delivery(), first);
-        client.open(limit, "the app-server did not answer `initialize`").await?;
+        // A server that closes right after the upgrade (a policy refusal, a crash) is reported at
+        // once, with its reason, rather than when the handshake times out.
+        tokio::select! {
+            opened = client.open(limit, "the app-server did not answer `initialize`") => opened?,
+            why = socket.ended() => {
+                client.close().await;
+                return Err(ClientError::new(
+                    code::CONNECT,
+                    format!("{} took the WebSocket upgrade, then {why}", socket.address()),
+                )
+                .with_method("initialize"));
+            }
+        }
         socket.supervise(client.delivery());
         Ok(client)
     }
@@ -135,6 +147,13 @@ impl Client {
             "capabilities": { "experimentalApi": o.experimental_api },
         });
         let result = self.send_once("initialize", Some(params), None, None, false).await?;
+        if !result.is_object() {
+            return Err(ClientError::new(
+                code::PROTOCOL,
+                format!("initialize: the app-server's answer is not an object (it is {result}): this is not a Codex app-server, or not one this SDK can talk to"),
+            )
+            .with_method("initialize"));
+        }
         let text = |k: &str| result.get(k).and_then(Value::as_str).unwrap_or_default().to_owned();
         let user_agent = text("userAgent");
         let server_version = server_version(&user_agent);

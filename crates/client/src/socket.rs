@@ -73,7 +73,7 @@ enum Endpoint {
 
 impl Endpoint {
     fn parse(o: &ConnectOptions) -> Result<Endpoint, ClientError> {
-        let invalid = |why: &str| ClientError::invalid(format!("Codex.connect: url {}: {why}", o.url));
+        let invalid = |why: &str| ClientError::invalid(format!("Codex.connect: url {}: {why}", shown(&o.url)));
         if let Some(rest) = o.url.strip_prefix("unix://") {
             let path = if rest.is_empty() {
                 let home = o
@@ -132,17 +132,44 @@ impl Endpoint {
         })
     }
 
-    /// For messages: the address, never the token.
+    /// For messages: the address, never the token (nor credentials or a query in the URL).
     fn describe(&self) -> String {
         match self {
-            Endpoint::Tcp { url, .. } => url.clone(),
+            Endpoint::Tcp { url, .. } => shown(url),
             Endpoint::Unix { path } => format!("unix://{}", path.display()),
         }
     }
 }
 
+/// `localhost`, 127.0.0.0/8, `::1`, and 127.0.0.1 written as an IPv4-mapped IPv6 address.
 fn is_loopback(host: &str) -> bool {
-    host == "localhost" || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+    host == "localhost"
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.to_canonical().is_loopback())
+}
+
+/// A URL as messages may show it: without the credentials (`user:pass@`) or the query (`?token=`)
+/// it may carry, which are secrets more often than not.
+fn shown(url: &str) -> String {
+    let (head, rest) = url.split_once("://").unwrap_or(("", url));
+    let rest = match rest.find(['/', '?', '#']) {
+        // Credentials sit before the host, which ends at the path, query or fragment.
+        Some(end) => match rest[..end].rfind('@') {
+            Some(at) => &rest[at + 1..],
+            None => rest,
+        },
+        None => rest.rsplit_once('@').map_or(rest, |(_, host)| host),
+    };
+    let rest = match rest.find(['?', '#']) {
+        Some(q) => format!("{}?…", &rest[..q]),
+        None => rest.to_owned(),
+    };
+    if head.is_empty() {
+        rest
+    } else {
+        format!("{head}://{rest}")
+    }
 }
 
 trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
@@ -277,6 +304,8 @@ pub(crate) struct Socket {
     /// Why the connection is gone, once reconnecting gave up.
     gone: Mutex<Option<ClientError>>,
     task: Mutex<Option<JoinHandle<String>>>,
+    /// Why the current connection ended, once it has (reset for each new one).
+    ended: watch::Sender<Option<String>>,
 }
 
 impl Transport for Socket {
@@ -338,6 +367,7 @@ impl Socket {
             link: watch::channel(Link::Up).0,
             gone: Mutex::new(None),
             task: Mutex::new(None),
+            ended: watch::channel(None).0,
         };
         Ok((Arc::new(socket), Connection(ws)))
     }
@@ -345,7 +375,31 @@ impl Socket {
     /// Starts carrying a connection's frames, to and from `to`.
     pub(crate) fn carry(&self, to: Weak<dyn Delivery>, connection: Connection) {
         let rx = self.writer.open();
-        *lock(&self.task) = Some(tokio::spawn(carry(to, connection.0, rx)));
+        self.ended.send_replace(None);
+        let ended = self.ended.clone();
+        *lock(&self.task) = Some(tokio::spawn(async move {
+            let why = carry(to, connection.0, rx).await;
+            ended.send_replace(Some(why.clone()));
+            why
+        }));
+    }
+
+    /// Resolves when the current connection ends, with why (a Close frame's code and reason).
+    pub(crate) async fn ended(&self) -> String {
+        let mut rx = self.ended.subscribe();
+        let why = rx
+            .wait_for(Option::is_some)
+            .await
+            .map(|why| why.clone().unwrap_or_default());
+        match why {
+            Ok(why) => why,
+            Err(_) => std::future::pending().await,
+        }
+    }
+
+    /// The address, for messages (never a secret).
+    pub(crate) fn address(&self) -> String {
+        self.endpoint.describe()
     }
 
     /// Watches the connection from now on, re-dialling it when it drops (see [`supervise`]).
@@ -383,7 +437,11 @@ async fn carry(to: Weak<dyn Delivery>, mut ws: Ws, mut outgoing: mpsc::Unbounded
                 match frame {
                     Some(Ok(Message::Text(text))) => to.message(text.as_str()),
                     Some(Ok(Message::Binary(bytes))) => to.message(&String::from_utf8_lossy(&bytes)),
-                    Some(Ok(Message::Close(_))) | None => return "the server closed the connection".into(),
+                    Some(Ok(Message::Close(Some(frame)))) => {
+                        return format!("the server closed the connection: close code {}{}", u16::from(frame.code),
+                            if frame.reason.is_empty() { String::new() } else { format!(", {}", frame.reason) })
+                    }
+                    Some(Ok(Message::Close(None))) | None => return "the server closed the connection".into(),
                     Some(Ok(_)) => {}
                     Some(Err(e)) => return e.to_string(),
                 }
@@ -464,7 +522,16 @@ async fn redial(
         let ws = match dial(&socket.endpoint, socket.token.as_deref(), socket.timeout).await {
             Ok(ws) => ws,
             // A token the server refuses now will not be taken on the next try either.
-            Err(e) if e.code == code::AUTH => return Err(e),
+            Err(e) if e.code == code::AUTH => {
+                return Err(ClientError::new(
+                    code::TRANSPORT_CLOSED,
+                    format!(
+                        "the connection to {address} dropped, and on re-dialling {}: the connection cannot come back \
+                         with this token (one that expired must be replaced: connect again)",
+                        e.message.trim_start_matches(&format!("{address} "))
+                    ),
+                ))
+            }
             Err(e) => {
                 last = e.message;
                 continue;
@@ -539,6 +606,30 @@ mod tests {
             panic!()
         };
         assert_eq!(path, PathBuf::from("/run/a.sock"));
+    }
+
+    #[test]
+    fn messages_never_show_credentials_or_a_query() {
+        assert_eq!(shown("ws://me:pw@127.0.0.1:1/x?token=s#f"), "ws://127.0.0.1:1/x?…");
+        assert_eq!(shown("wss://host:9?token=secret"), "wss://host:9?…");
+        assert_eq!(shown("ws://a@b@host"), "ws://host");
+        assert_eq!(shown("ws://127.0.0.1:4500"), "ws://127.0.0.1:4500");
+        for url in [
+            "ws://me:pw@127.0.0.1:1",
+            "ws://127.0.0.1:port?token=pw",
+            "bogus://me:pw@x",
+        ] {
+            let e = parse(url).unwrap_err();
+            assert!(!e.message.contains("pw"), "{url}: {}", e.message);
+        }
+    }
+
+    #[test]
+    fn an_ipv4_mapped_loopback_is_loopback() {
+        assert!(is_loopback("::ffff:127.0.0.1"));
+        assert!(is_loopback("127.0.0.2") && is_loopback("::1") && is_loopback("localhost"));
+        assert!(!is_loopback("::ffff:192.0.2.1"));
+        assert_eq!(tcp("ws://[::ffff:127.0.0.1]:9"), ("::ffff:127.0.0.1".into(), 9, false));
     }
 
     #[test]
