@@ -107,6 +107,7 @@ export interface BindingClientOptions {
   serverRequestTimeoutMs?: number
   /** Waiting notifications before a slow consumer's deltas merge; `Infinity`: never. */
   mergeDeltasAfter?: number
+  modelUnreachableTimeoutMs?: number
 }
 
 /** `Codex.connect()` options: where and how to connect, and the options a client has either way. */

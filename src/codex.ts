@@ -1,3 +1,5 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
 import type { BindingClient } from "../binding/index";
 import { withSignal } from "./abort";
 import { resolveCodexPath } from "./binary";
@@ -5,7 +7,7 @@ import { CodexError, describe, invalidArgument, TimeoutError } from "./errors";
 import { settle } from "./outcome";
 import { lineIterator } from "./iterate";
 import { binding } from "./native";
-import { REQUEST_PARAMS } from "./protocol-params";
+import { PARAM_VALUES, REQUEST_PARAMS } from "./protocol-params";
 import { Thread } from "./thread";
 import * as check from "./validate";
 import type {
@@ -42,9 +44,17 @@ export class Codex implements AsyncDisposable {
   /** Server requests handed to `onServerRequest` and not answered yet, by JSON of their id. */
   readonly #serverRequests = new Map<string, AbortController>();
   #closed: Promise<void> | null = null;
+  /** Where the app-server resolves relative paths, when it runs on this machine (spawned, or on a
+   * unix socket): then a `cwd` is checked here before anything is sent. Null for a server elsewhere. */
+  readonly #localCwd: string | null;
+  /** Whether the server has an account signed in, once seen (a sign-out through this client forgets it). */
+  #signedIn = false;
+  /** The reasoning efforts the server's models advertise, by model, once asked. */
+  #efforts: Promise<Map<string, string[]> | null> | null = null;
 
-  private constructor(client: BindingClient, onServerRequest: CodexOptions["onServerRequest"]) {
+  private constructor(client: BindingClient, onServerRequest: CodexOptions["onServerRequest"], localCwd: string | null) {
     this.#client = client;
+    this.#localCwd = localCwd;
     this.metadata = JSON.parse(client.metadata()) as Metadata;
     this.pid = client.pid;
     if (onServerRequest) client.setServerRequestHandler((line: string) => this.#onServerRequest(onServerRequest, line));
@@ -54,21 +64,22 @@ export class Codex implements AsyncDisposable {
   static async start(options?: CodexOptions): Promise<Codex> {
     const what = "Codex.start";
     const o = check.options(options, what, START_OPTIONS);
-    const env = check.record(o.env, "env", what);
-    for (const [k, v] of Object.entries(env ?? {})) check.string(v, `env.${k}`, what, { nonEmpty: false });
-    const config = check.record(o.config, "config", what);
+    const env = check.env(o.env, what);
+    const config = check.config(o.config, what);
+    const cwd = check.string(o.cwd, "cwd", what, { optional: true });
+    if (cwd !== undefined) directory(cwd, "cwd", what);
     const common = clientOptions(o, what);
     const client = await settle(
       binding.startClient({
         ...common.binding,
         codexPath: resolveCodexPath(check.string(o.codexPath, "codexPath", what, { optional: true })),
         config: config ? JSON.parse(check.json(config, "config", what)) : undefined,
-        cwd: check.string(o.cwd, "cwd", what, { optional: true }),
-        env: env as Record<string, string> | undefined,
+        cwd,
+        env,
         startupTimeoutMs: check.timeout(o.startupTimeoutMs, "startupTimeoutMs", what),
       }),
     );
-    return new Codex(client, common.onServerRequest);
+    return new Codex(client, common.onServerRequest, path.resolve(cwd ?? "."));
   }
 
   /**
@@ -104,7 +115,8 @@ export class Codex implements AsyncDisposable {
         client: { ...common.binding, codexPath: "" },
       }),
     );
-    return new Codex(client, common.onServerRequest);
+    // A unix socket is on this machine; a ws:// port may be a tunnel to another.
+    return new Codex(client, common.onServerRequest, url.startsWith("unix:") ? "/" : null);
   }
 
   /** Ends the connection and settles everything pending; a spawned app-server is ended too (stdin
@@ -145,20 +157,72 @@ export class Codex implements AsyncDisposable {
   }
 
   async startThread(params?: ThreadStartParams): Promise<Thread> {
-    const r = await this.request("thread/start", protocolParams("thread/start", params, "startThread"));
-    return new Thread(this, r.thread.id);
+    const r = await this.request("thread/start", this.#threadParams("thread/start", params, "startThread"));
+    return new Thread(this, r.thread.id, r.thread.modelProvider);
   }
 
   async resumeThread(threadId: string, params?: ThreadResumeOptions): Promise<Thread> {
     const id = requireId(threadId, "resumeThread");
-    const r = await this.request("thread/resume", { ...protocolParams("thread/resume", params, "resumeThread", ["threadId"]), threadId: id });
-    return new Thread(this, r.thread.id);
+    const r = await this.request("thread/resume", { ...this.#threadParams("thread/resume", params, "resumeThread", ["threadId"]), threadId: id, excludeTurns: true });
+    return new Thread(this, r.thread.id, r.thread.modelProvider);
   }
 
   async forkThread(threadId: string, params?: ThreadForkOptions): Promise<Thread> {
     const id = requireId(threadId, "forkThread");
-    const r = await this.request("thread/fork", { ...protocolParams("thread/fork", params, "forkThread", ["threadId"]), threadId: id });
-    return new Thread(this, r.thread.id);
+    const r = await this.request("thread/fork", { ...this.#threadParams("thread/fork", params, "forkThread", ["threadId"]), threadId: id });
+    return new Thread(this, r.thread.id, r.thread.modelProvider);
+  }
+
+  /** Params of a request that opens a thread, checked before anything is sent. */
+  #threadParams<T>(method: string, params: T | undefined, what: string, exclude: string[] = []): T {
+    const p = protocolParams(method, params, what, exclude) as Record<string, unknown>;
+    this._checkValues(method, p, what);
+    return p as T;
+  }
+
+  /** @internal Checks params against the values the pinned schema allows, and a `cwd` against this
+   * machine when the server runs here. */
+  _checkValues(method: string, params: Record<string, unknown>, what: string): void {
+    for (const [name, allowed] of Object.entries(PARAM_VALUES[method] ?? {})) check.oneOf(params[name], allowed, name, what);
+    if (params.cwd !== undefined && params.cwd !== null) {
+      const cwd = check.string(params.cwd, "cwd", what) as string;
+      if (this.#localCwd !== null) directory(path.resolve(this.#localCwd, cwd), "cwd", what, cwd);
+    }
+  }
+
+  /** @internal Rejects `ERR_AUTH`, saying how to sign in, when the server has no account signed in
+   * and its model provider needs one. */
+  async _checkSignedIn(what: string): Promise<void> {
+    if (this.#signedIn) return;
+    const a = await this.account();
+    if (a.account || !a.requiresOpenaiAuth) {
+      this.#signedIn = true;
+      return;
+    }
+    throw new CodexError(
+      `${what}: not signed in: the app-server's model provider needs an OpenAI account, and ${this.metadata.codexHome || "its CODEX_HOME"} has none. ` +
+        "Sign in with codex.loginApiKey(key) (an API key from platform.openai.com), codex.loginChatgpt() or codex.loginChatgptDeviceCode() (a ChatGPT plan), " +
+        "or run `codex login` with the same CODEX_HOME; or configure another model provider.",
+      "ERR_AUTH",
+    );
+  }
+
+  /** @internal Refuses a reasoning effort no model of this server advertises (the schema leaves the
+   * values to the models): that `model`'s, or any model's when it is not listed. */
+  async _checkEffort(effort: unknown, model: unknown, what: string): Promise<void> {
+    if (effort === undefined || effort === null) return;
+    check.string(effort, "effort", what);
+    this.#efforts ??= this.request("model/list", { includeHidden: true }).then(
+      (r) => new Map(r.data.map((m) => [m.model, m.supportedReasoningEfforts.map((e) => e.reasoningEffort)])),
+      () => null,
+    );
+    const efforts = await this.#efforts;
+    if (!efforts || efforts.size === 0) return;
+    const allowed = (typeof model === "string" && efforts.get(model)) || [...new Set([...efforts.values()].flat())];
+    if (allowed.length && !allowed.includes(effort as string)) {
+      const whose = typeof model === "string" && efforts.has(model) ? `model ${model}` : "any model of this app-server";
+      throw invalidArgument(`${what}: effort ${JSON.stringify(effort)} is not a reasoning effort ${whose} advertises: ${allowed.join(", ")}`, RangeError);
+    }
   }
 
   async listThreads(params?: ThreadListParams): Promise<ThreadListResponse> {
@@ -210,6 +274,7 @@ export class Codex implements AsyncDisposable {
   }
 
   async logout(): Promise<void> {
+    this.#signedIn = false;
     await this.request("account/logout");
   }
 
@@ -322,7 +387,15 @@ export class Codex implements AsyncDisposable {
 }
 
 /** The options a client has however it reaches its app-server. */
-const CLIENT_OPTIONS = ["clientInfo", "experimentalApi", "requestTimeoutMs", "serverRequestTimeoutMs", "onServerRequest", "mergeDeltasAfter"] as const;
+const CLIENT_OPTIONS = [
+  "clientInfo",
+  "experimentalApi",
+  "requestTimeoutMs",
+  "serverRequestTimeoutMs",
+  "onServerRequest",
+  "mergeDeltasAfter",
+  "modelUnreachableTimeoutMs",
+] as const;
 const START_OPTIONS = ["codexPath", "config", "cwd", "env", "startupTimeoutMs", ...CLIENT_OPTIONS];
 const CONNECT_OPTIONS = ["url", "token", "codexHome", "allowInsecure", "reconnect", "connectTimeoutMs", ...CLIENT_OPTIONS];
 
@@ -342,12 +415,24 @@ function clientOptions(o: Record<string, unknown>, what: string) {
       requestTimeoutMs: check.timeout(o.requestTimeoutMs, "requestTimeoutMs", what),
       serverRequestTimeoutMs: check.timeout(o.serverRequestTimeoutMs, "serverRequestTimeoutMs", what),
       mergeDeltasAfter: o.mergeDeltasAfter === Infinity ? Infinity : check.positiveInteger(o.mergeDeltasAfter, "mergeDeltasAfter", what),
+      modelUnreachableTimeoutMs: check.timeout(o.modelUnreachableTimeoutMs, "modelUnreachableTimeoutMs", what),
     },
   };
 }
 
 function requireId(id: unknown, what: string): string {
   return check.string(id, "threadId", what) as string;
+}
+
+/** A directory that exists, as a `cwd` must be; `shown` is the value as the caller gave it. */
+function directory(dir: string, name: string, what: string, shown = dir): void {
+  let stat: fs.Stats | undefined;
+  try {
+    stat = fs.statSync(dir);
+  } catch {
+    throw invalidArgument(`${what}: ${name} ${JSON.stringify(shown)} does not exist`);
+  }
+  if (!stat.isDirectory()) throw invalidArgument(`${what}: ${name} ${JSON.stringify(shown)} is not a directory`);
 }
 
 /** Params of a protocol request, checked against the pinned schema's names for it. */

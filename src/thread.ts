@@ -17,11 +17,16 @@ const GOAL_OPTIONS = ["tokenBudget", "startTimeoutMs", "signal"];
 export class Thread {
   readonly id: string;
   readonly #codex: Codex;
+  /** The model provider the server reported for it. Work for the model of an `openai` thread fails
+   * at once (`ERR_AUTH`) without a signed-in account, rather than retrying a connection the server
+   * cannot authenticate. */
+  readonly #provider: string | null;
 
   /** @internal */
-  constructor(codex: Codex, id: string) {
+  constructor(codex: Codex, id: string, provider: string | null = null) {
     this.#codex = codex;
     this.id = id;
+    this.#provider = provider;
   }
 
   /**
@@ -33,7 +38,11 @@ export class Thread {
     const what = "turn";
     const { signal: rawSignal, ...params } = check.options(options, what, TURN_OPTIONS);
     const signal = check.signal(rawSignal, what);
+    this.#codex._checkValues("turn/start", params, what);
     const body = check.json({ ...params, threadId: this.id, input: check.inputItems(input, what) }, "options", what);
+    // Awaited only when there is something to check: the start below must not wait a tick for nothing.
+    if (params.effort !== undefined && params.effort !== null) await this.#codex._checkEffort(params.effort, params.model, what);
+    if (this.#provider === "openai") await this.#codex._checkSignedIn(what);
     const raw = await this.#start(signal, "turn/start", (cancel) => this.#codex._binding().startTurn(body, cancel));
     return this.#handed(new TurnHandle(raw, signal), signal, "turn/start");
   }
@@ -56,6 +65,7 @@ export class Thread {
     const tokenBudget = check.positiveInteger(o.tokenBudget, "tokenBudget", what);
     const startTimeoutMs = check.timeout(o.startTimeoutMs, "startTimeoutMs", what);
     const signal = check.signal(o.signal, what);
+    if (this.#provider === "openai") await this.#codex._checkSignedIn(what);
     const raw = await this.#start(signal, "goal", (cancel) =>
       this.#codex._binding().startGoal(this.id, objective, tokenBudget ?? null, startTimeoutMs ?? null, cancel),
     );
@@ -90,6 +100,7 @@ export class Thread {
     const startTimeoutMs = check.timeout(o.startTimeoutMs, "startTimeoutMs", what);
     const signal = check.signal(o.signal, what);
     const budget = tokenBudget === undefined ? null : JSON.stringify(tokenBudget);
+    if (this.#provider === "openai") await this.#codex._checkSignedIn(what);
     const raw = await this.#start(signal, what, (cancel) =>
       this.#codex._binding().resumeGoal(this.id, budget, startTimeoutMs ?? null, cancel),
     );

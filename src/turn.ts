@@ -1,4 +1,4 @@
-import { TurnFailedError } from "./errors";
+import { CodexError, TurnFailedError } from "./errors";
 import { settle } from "./outcome";
 import { lineIterator } from "./iterate";
 import * as check from "./validate";
@@ -36,9 +36,18 @@ export class TurnHandle implements AsyncIterable<Notification> {
     }
   }
 
-  /** This turn's notifications. The stream has one reader: breaking out of the loop ends it (the
-   * turn goes on, and `result()` still settles). */
+  /** This turn's notifications. The stream has one reader: a second loop over it throws
+   * `ERR_STREAM_CONSUMED` (it would otherwise get an arbitrary share of them), and so does a loop
+   * after one broke out (which gave the stream up: the turn goes on, and `result()` still settles).
+   * For a second view of the same events, use `codex.notifications()`. */
   [Symbol.asyncIterator](): AsyncIterator<Notification> {
+    if (this.#iterated) {
+      throw new CodexError(
+        `turn ${this.id}: its stream has one reader, and a loop has already taken it (a loop that broke out gave it up for good); ` +
+          "read codex.notifications() for a second view, or result() for the outcome",
+        "ERR_STREAM_CONSUMED",
+      );
+    }
     this.#iterated = true;
     return lineIterator<Notification>((max) => this._turn.next(max), () => this._turn.stopStreaming());
   }

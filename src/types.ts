@@ -52,6 +52,11 @@ export interface CodexOptions {
    * default 8 192. `Infinity` never merges: every notification is delivered as sent (recorders,
    * measurements), and memory then grows with the backlog. */
   mergeDeltasAfter?: number;
+  /** How long a turn or goal may go on while the app-server reports that it cannot reach the model
+   * (it retries: `error` notifications with `willRetry`, "Reconnecting… 2/5", "waiting for network")
+   * before the run is stopped (its turn interrupted, a goal paused) and `result()` rejects
+   * `ERR_MODEL_UNREACHABLE` with the server's last word; default 60 000. */
+  modelUnreachableTimeoutMs?: number;
 }
 
 /** `Codex.connect()`: an app-server this client did not spawn. */
@@ -78,6 +83,11 @@ export interface ConnectOptions {
   serverRequestTimeoutMs?: number;
   onServerRequest?: CodexOptions["onServerRequest"];
   mergeDeltasAfter?: number;
+  /** How long a turn or goal may go on while the app-server reports that it cannot reach the model
+   * (it retries: `error` notifications with `willRetry`, "Reconnecting… 2/5", "waiting for network")
+   * before the run is stopped (its turn interrupted, a goal paused) and `result()` rejects
+   * `ERR_MODEL_UNREACHABLE` with the server's last word; default 60 000. */
+  modelUnreachableTimeoutMs?: number;
 }
 
 export interface Metadata {

@@ -54,14 +54,65 @@ export function record(value: unknown, name: string, what: string): Record<strin
   return value as Record<string, unknown>;
 }
 
-/** A timeout in ms, if given: a finite number above 0 and at most 2^31-1. */
+/** A timeout in ms, if given: a finite number from 1 (less would round to no wait at all) to 2^31-1. */
 export function timeout(value: unknown, name: string, what: string): number | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== "number") throw invalidArgument(`${what}: ${name} must be a number of milliseconds, got ${show(value)}`);
-  if (!Number.isFinite(value) || value <= 0 || value > MAX_TIMEOUT_MS) {
-    throw invalidArgument(`${what}: ${name} must be above 0 and at most ${MAX_TIMEOUT_MS} ms, got ${show(value)}`, RangeError);
+  if (!Number.isFinite(value) || value < 1 || value > MAX_TIMEOUT_MS) {
+    throw invalidArgument(`${what}: ${name} must be from 1 to ${MAX_TIMEOUT_MS} ms, got ${show(value)}`, RangeError);
   }
   return value;
+}
+
+/** An `env` map: names a process environment can hold (not empty, no "=" or NUL), text values
+ * without NUL. */
+export function env(value: unknown, what: string): Record<string, string> | undefined {
+  const map = record(value, "env", what);
+  if (!map) return undefined;
+  for (const [k, v] of Object.entries(map)) {
+    if (k === "" || k.includes("=") || k.includes("\0")) {
+      throw invalidArgument(`${what}: env has the name ${JSON.stringify(k)}, which no environment can hold (empty, or with "=" or NUL)`);
+    }
+    string(v, `env.${k}`, what, { nonEmpty: false });
+    if ((v as string).includes("\0")) throw invalidArgument(`${what}: env.${k} contains a NUL character, which no environment can hold`);
+  }
+  return map as Record<string, string>;
+}
+
+/** A `config` map: each value must have a TOML form (it becomes `-c key=value`): text, a finite
+ * number, a boolean, or arrays and plain objects of those. Anything else is named with its path. */
+export function config(value: unknown, what: string): Record<string, unknown> | undefined {
+  const map = record(value, "config", what);
+  if (!map) return undefined;
+  const seen = new Set<object>([map]);
+  const visit = (v: unknown, at: string, depth: number): void => {
+    if (depth > 64) throw invalidArgument(`${what}: ${at} is nested too deeply to be a config value`);
+    if (typeof v === "object" && v !== null) {
+      if (seen.has(v)) throw invalidArgument(`${what}: ${at} refers back to an object that holds it (a cycle), which a config value cannot do`);
+      seen.add(v);
+    }
+    if (typeof v === "string") return wellFormed(v, at, what);
+    if (typeof v === "boolean" || (typeof v === "number" && Number.isFinite(v))) return;
+    if (Array.isArray(v)) return v.forEach((x, i) => visit(x, `${at}[${i}]`, depth + 1));
+    if (v !== null && typeof v === "object" && Object.getPrototypeOf(v) === Object.prototype) {
+      for (const [k, x] of Object.entries(v)) visit(x, `${at}.${k}`, depth + 1);
+      return;
+    }
+    throw invalidArgument(`${what}: ${at} is ${show(v)}, which a config value cannot be (text, a finite number, a boolean, or arrays and objects of those)`);
+  };
+  for (const [k, v] of Object.entries(map)) {
+    if (k === "") throw invalidArgument(`${what}: config has an empty key`);
+    visit(v, `config.${k}`, 0);
+  }
+  return map;
+}
+
+/** A param the pinned schema gives a closed list of string values for. */
+export function oneOf(value: unknown, allowed: readonly string[], name: string, what: string): void {
+  if (value === undefined || value === null) return;
+  if (typeof value !== "string" || !allowed.includes(value)) {
+    throw invalidArgument(`${what}: ${name} must be one of ${allowed.map((a) => JSON.stringify(a)).join(", ")}, got ${show(value)}`, typeof value === "string" ? RangeError : TypeError);
+  }
 }
 
 export function signal(value: unknown, what: string): AbortSignal | undefined {

@@ -63,10 +63,32 @@ function turnIdOf(p: Message["params"]): string {
   return typeof id === "string" ? id : "";
 }
 
+/** Every error this build throws has a stable `code`: ERR_INVALID_ARGUMENT for what it was given
+ * (a wrong type is a TypeError), ERR_INVALID_STATE for a call the aggregator's state does not allow
+ * (freed, or `result()` before `done`), ERR_PANIC for a bug of ours. */
+type Code = "ERR_INVALID_ARGUMENT" | "ERR_INVALID_STATE" | "ERR_PANIC";
+
+function coded<E extends Error>(err: E, code: Code): E & { code: Code } {
+  Object.defineProperty(err, "code", { value: code, enumerable: true, configurable: true });
+  return err as E & { code: Code };
+}
+
 function invalid(message: string): TypeError {
-  const err = new TypeError(message);
-  Object.defineProperty(err, "code", { value: "ERR_INVALID_ARGUMENT", enumerable: true, configurable: true });
-  return err;
+  return coded(new TypeError(message), "ERR_INVALID_ARGUMENT");
+}
+
+function failure(message: string, code: Code): Error {
+  return coded(new Error(message), code);
+}
+
+/** A call into the module: an Error it throws (the engine's own reason, as a JsError) gets `code`. */
+function entering<T>(call: () => T, code: Code): T {
+  try {
+    return call();
+  } catch (err) {
+    if (err instanceof Error && !("code" in err)) coded(err, code);
+    throw err;
+  }
 }
 
 function text(value: unknown, name: string): string {
@@ -125,13 +147,23 @@ export function wrap(raw: RawModule) {
     }
 
     protected get raw(): RawAggregator {
-      if (!this.#raw) throw new Error("this aggregator was freed");
+      if (!this.#raw) throw failure("this aggregator was freed", "ERR_INVALID_STATE");
       return this.#raw;
     }
 
     /** Takes one message (a parsed object or one JSON line); returns the logical notifications it yields. */
     push(message: unknown): unknown[] {
-      if (!this.#raw) throw new Error("this aggregator was freed");
+      try {
+        return this.#push(message);
+      } catch (err) {
+        // What the caller's own object threw as it was read (a getter, a proxy) is about the message.
+        if (err instanceof Error && !("code" in err)) throw invalid(`push: the message cannot be read: ${err.message}`);
+        throw err;
+      }
+    }
+
+    #push(message: unknown): unknown[] {
+      if (!this.#raw) throw failure("this aggregator was freed", "ERR_INVALID_STATE");
       let msg: Message;
       let line: string | undefined;
       if (typeof message === "string") {
@@ -139,9 +171,9 @@ export function wrap(raw: RawModule) {
         try {
           msg = JSON.parse(message);
         } catch (err) {
-          throw new Error(`not JSON: ${err instanceof Error ? err.message : "unreadable"}`);
+          throw failure(`not JSON: ${err instanceof Error ? err.message : "unreadable"}`, "ERR_INVALID_ARGUMENT");
         }
-        if (msg === null || typeof msg !== "object" || Array.isArray(msg)) throw new Error("a message must be a JSON object");
+        if (msg === null || typeof msg !== "object" || Array.isArray(msg)) throw failure("a message must be a JSON object", "ERR_INVALID_ARGUMENT");
       } else if (message !== null && typeof message === "object" && !Array.isArray(message)) {
         msg = message as Message;
       } else {
@@ -150,7 +182,7 @@ export function wrap(raw: RawModule) {
       const method = msg.method;
       if (typeof method !== "string") {
         if (method === undefined && msg.id !== undefined) return [];
-        throw new Error(method === undefined ? "not a JSON-RPC message: no `method` and no `id`" : "`method` must be a string");
+        throw failure(method === undefined ? "not a JSON-RPC message: no `method` and no `id`" : "`method` must be a string", "ERR_INVALID_ARGUMENT");
       }
       // Requests and responses are not part of a turn's stream.
       if (msg.id !== undefined) return [];
@@ -179,7 +211,7 @@ export function wrap(raw: RawModule) {
             if (kind === COMPLETED) return { method: "turn/completed", params: x };
             const kept: Kept | undefined = x === seq ? [msg, owned] : this.#held.get(x as number);
             this.#held.delete(x as number);
-            if (!kept) throw new Error(`internal error: the engine named a message it was not given (${x})`);
+            if (!kept) throw failure(`internal error: the engine named a message it was not given (${x})`, "ERR_PANIC");
             return kind === RELABEL ? this.#relabel(kept[0], kept[1]) : kept[0];
           });
       }
@@ -195,7 +227,8 @@ export function wrap(raw: RawModule) {
       }
       if (this.#methodRead) {
         this.#reuse = -1;
-        return this.raw.push_line(seq, line ?? json(msg, "push: the message"));
+        const text = line ?? json(msg, "push: the message");
+        return entering(() => this.raw.push_line(seq, text), "ERR_INVALID_ARGUMENT");
       }
       const threadText = threadIdOf(params);
       const turnText = turnIdOf(params);
@@ -237,7 +270,8 @@ export function wrap(raw: RawModule) {
 
     /** The aggregated result; throws until `done`. A failed run is returned (status "failed"), not thrown. */
     result(): unknown {
-      return JSON.parse(this.raw.result());
+      const raw = this.raw;
+      return JSON.parse(entering(() => raw.result(), "ERR_INVALID_STATE"));
     }
 
     free(): void {
@@ -275,12 +309,14 @@ export function wrap(raw: RawModule) {
     GoalAggregator,
     TurnAggregator,
     decodeMessage(line: string): unknown {
-      return JSON.parse(raw.decodeMessage(text(line, "decodeMessage: line")));
+      const checked = text(line, "decodeMessage: line");
+      return JSON.parse(entering(() => raw.decodeMessage(checked), "ERR_INVALID_ARGUMENT"));
     },
     encodeRequest(id: string | number, method: string, params?: unknown): string {
       if (typeof id !== "string" && !Number.isSafeInteger(id)) throw invalid("encodeRequest: id must be a string or an integer");
       text(method, "encodeRequest: method");
-      return raw.encodeRequest(JSON.stringify(id), method, params === undefined || params === null ? null : json(params, "encodeRequest: params"));
+      const body = params === undefined || params === null ? null : json(params, "encodeRequest: params");
+      return entering(() => raw.encodeRequest(JSON.stringify(id), method, body), "ERR_INVALID_ARGUMENT");
     },
     activeTurnIdFromError(message: string): string | null {
       return raw.activeTurnIdFromError(text(message, "activeTurnIdFromError: message")) ?? null;

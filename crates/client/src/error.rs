@@ -31,6 +31,8 @@ pub mod code {
     pub const AUTH: &str = "ERR_AUTH";
     /// Nothing to connect to at that address (refused, unreachable, no socket, TLS failed).
     pub const CONNECT: &str = "ERR_CONNECT";
+    /// The server could not reach the model for `modelUnreachableTimeoutMs`: the run was stopped.
+    pub const MODEL_UNREACHABLE: &str = "ERR_MODEL_UNREACHABLE";
     /// The thread has no goal (to attach to or resume).
     pub const NO_GOAL: &str = "ERR_NO_GOAL";
     /// The goal is complete: there is nothing to resume. Start a new one.

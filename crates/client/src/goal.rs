@@ -70,13 +70,15 @@ impl Client {
         };
         let goal = goal.ok_or_else(|| no_goal(thread_id, SET))?;
         match goal.status {
-            ThreadGoalStatus::Complete => return Err(ClientError::new(
-                code::GOAL_COMPLETE,
-                format!(
+            ThreadGoalStatus::Complete => {
+                return Err(ClientError::new(
+                    code::GOAL_COMPLETE,
+                    format!(
                     "the goal of thread {thread_id} is complete: there is nothing to resume (start a new goal instead)"
                 ),
-            )
-            .with_method(SET)),
+                )
+                .with_method(SET))
+            }
             ThreadGoalStatus::Active => return self.attach_run(thread_id, goal.created_at, cancel).await,
             _ => {}
         }
@@ -155,14 +157,17 @@ impl Client {
             }
         };
         match result {
-            Ok(id) => Ok(TurnHandle::new(
-                self.clone(),
-                route,
-                thread_id.to_owned(),
-                id,
-                events,
-                outcome,
-            )),
+            Ok(id) => {
+                self.watch_model(thread_id, &route);
+                Ok(TurnHandle::new(
+                    self.clone(),
+                    route,
+                    thread_id.to_owned(),
+                    id,
+                    events,
+                    outcome,
+                ))
+            }
             Err((e, set)) => {
                 route.set_stopping(true);
                 if set {

@@ -23,6 +23,9 @@ pub struct ClientOptions {
     pub server_request_timeout_ms: u64,
     /// Notifications waiting for a slow consumer before its deltas merge (`usize::MAX`: never).
     pub merge_deltas_after: usize,
+    /// How long a run may go on while the server reports that it cannot reach the model (`error`
+    /// notifications with `willRetry`) before it is stopped and fails `ERR_MODEL_UNREACHABLE`.
+    pub model_unreachable_timeout_ms: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -57,6 +60,7 @@ impl Default for ClientOptions {
             request_timeout_ms: 120_000,
             server_request_timeout_ms: 600_000,
             merge_deltas_after: crate::stream::MERGE_DELTAS_AFTER,
+            model_unreachable_timeout_ms: 60_000,
         }
     }
 }

@@ -128,11 +128,14 @@ impl Inner {
     /// message before its turn is known) and into each stream's next batch.
     fn route(st: &mut State, line: &str, head: &Headline<'_>) {
         let thread = head.thread_id();
+        let found = thread.and_then(|t| st.routes.get(t));
+        if let (Some(route), Some(method)) = (found, head.method()) {
+            route.note(method, line);
+        }
         // A notification whose params no engine reads changes nothing but the stream: a run nobody
         // streams skips it outright (the cheap path of a result-only run's deltas), without so much
         // as a reference count.
-        let route = thread
-            .and_then(|t| st.routes.get(t))
+        let route = found
             .filter(|r| r.is_streaming() || head.method().is_some_and(reads_params))
             .cloned();
         if let Some(route) = route {

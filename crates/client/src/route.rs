@@ -24,6 +24,19 @@ pub struct Route {
     /// Cleared once nobody reads the stream, so the reader can skip what only the stream needs.
     streaming: AtomicBool,
     is_goal: bool,
+    /// While the server retries the model connection for this run: since when, and its last word.
+    retrying: watch::Sender<Option<Retrying>>,
+    /// Whether `retrying` is set: read on every notification of the run, so an atomic.
+    is_retrying: AtomicBool,
+    /// The error the run ends with, however the engine says it ended (a run being stopped for it).
+    doomed: Mutex<Option<ClientError>>,
+}
+
+/// The server has been retrying the model connection since `since`; `message` is its last word.
+#[derive(Debug, Clone)]
+pub struct Retrying {
+    pub since: tokio::time::Instant,
+    pub message: String,
 }
 
 struct RouteState {
@@ -81,6 +94,9 @@ impl Route {
             progress: watch::channel(0).0,
             stopping: AtomicBool::new(false),
             streaming: AtomicBool::new(true),
+            retrying: watch::channel(None).0,
+            is_retrying: AtomicBool::new(false),
+            doomed: Mutex::new(None),
         };
         (Arc::new(route), stream, outcome_rx)
     }
@@ -165,8 +181,18 @@ impl Route {
             self.progress.send_modify(|n| *n += 1);
         }
         if let Some(result) = st.engine.result().filter(|_| self.outcome.borrow().is_none()) {
-            st.events = None;
-            self.outcome.send_replace(Some(Ok(result)));
+            match self.doomed.lock().unwrap_or_else(|e| e.into_inner()).take() {
+                Some(error) => {
+                    if let Some(tx) = st.events.take() {
+                        let _ = tx.fail(error.clone());
+                    }
+                    self.outcome.send_replace(Some(Err(error)));
+                }
+                None => {
+                    st.events = None;
+                    self.outcome.send_replace(Some(Ok(result)));
+                }
+            }
             return true;
         }
         false
@@ -209,6 +235,99 @@ impl Route {
         let st = &mut *st;
         st.engine.reconcile(history, goal, base, &mut st.decided);
         self.deliver(st, true)
+    }
+
+    /// Takes what a notification of the run says of the model connection: an `error` the server
+    /// will retry starts (or goes on with) a stretch of retries; model output (an item, a delta, a
+    /// usage update, a turn) ends it. Cheap for every other line: one atomic load.
+    pub fn note(&self, method: &str, line: &str) {
+        if method == m::ERROR {
+            #[derive(serde::Deserialize)]
+            struct Note {
+                params: NoteParams,
+            }
+            #[derive(serde::Deserialize)]
+            #[serde(rename_all = "camelCase")]
+            struct NoteParams {
+                #[serde(default)]
+                will_retry: bool,
+                #[serde(default)]
+                error: Option<NoteError>,
+            }
+            #[derive(serde::Deserialize)]
+            #[serde(rename_all = "camelCase")]
+            struct NoteError {
+                #[serde(default)]
+                message: String,
+                #[serde(default)]
+                additional_details: Option<String>,
+            }
+            let Ok(note) = serde_json::from_str::<Note>(line) else {
+                return;
+            };
+            if !note.params.will_retry {
+                return self.retried_enough();
+            }
+            let message = note
+                .params
+                .error
+                .map_or_else(String::new, |e| match e.additional_details {
+                    Some(d) if !d.is_empty() => format!("{} ({d})", e.message),
+                    _ => e.message,
+                });
+            self.retrying.send_modify(|r| match r {
+                Some(r) => r.message = message,
+                None => {
+                    *r = Some(Retrying {
+                        since: tokio::time::Instant::now(),
+                        message,
+                    })
+                }
+            });
+            self.is_retrying.store(true, Ordering::Release);
+        } else if self.is_retrying.load(Ordering::Acquire)
+            && (method.starts_with("item/") || method.starts_with("turn/") || method == m::THREAD_TOKEN_USAGE_UPDATED)
+        {
+            self.retried_enough();
+        }
+    }
+
+    fn retried_enough(&self) {
+        self.is_retrying.store(false, Ordering::Release);
+        self.retrying.send_replace(None);
+    }
+
+    /// Watches the retries of the model connection: waits for `limit` of them without model output
+    /// in between, or for the run to end. Returns the server's last word then; `None` once the run ended.
+    pub async fn unreachable_for(&self, limit: Duration) -> Option<String> {
+        let mut retrying = self.retrying.subscribe();
+        let mut outcome = self.outcome.subscribe();
+        loop {
+            let current = retrying.borrow_and_update().clone();
+            let waited = async {
+                match &current {
+                    Some(r) => tokio::time::sleep_until(r.since + limit).await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                _ = outcome.wait_for(Option::is_some) => return None,
+                changed = retrying.changed() => if changed.is_err() { return None },
+                () = waited => {
+                    let now = self.retrying.borrow().clone();
+                    if let (Some(now), Some(then)) = (now, current) {
+                        if now.since == then.since {
+                            return Some(now.message);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The run is being stopped because of `error`: it ends with it, once the engine says it ended.
+    pub fn doom(&self, error: ClientError) {
+        *self.doomed.lock().unwrap_or_else(|e| e.into_inner()) = Some(error);
     }
 
     /// Ends the run with an error: the stream and the result both see it.

@@ -85,6 +85,7 @@ impl Client {
         if route.set_turn_id(id) {
             self.release(&thread_id, &route);
         }
+        self.watch_model(&thread_id, &route);
         Ok(TurnHandle::new(
             self.clone(),
             route,
@@ -93,6 +94,50 @@ impl Client {
             events,
             outcome,
         ))
+    }
+}
+
+impl Client {
+    /// Stops a run the server cannot find the model for: after `modelUnreachableTimeoutMs` of its
+    /// retries with no model output in between, the run fails `ERR_MODEL_UNREACHABLE` with the
+    /// server's last word, and its turn is interrupted (a goal paused first, so nothing continues).
+    pub(crate) fn watch_model(&self, thread_id: &str, route: &Arc<Route>) {
+        let limit = std::time::Duration::from_millis(self.inner.options.model_unreachable_timeout_ms);
+        // Weak: a client nobody holds any more is not kept alive by a run it started.
+        let inner = self.inner.me.clone();
+        let (thread_id, route) = (thread_id.to_owned(), route.clone());
+        tokio::spawn(async move {
+            let Some(last) = route.unreachable_for(limit).await else {
+                return;
+            };
+            let Some(inner) = inner.upgrade() else { return };
+            let client = Client { inner };
+            let stopped = if route.is_goal() {
+                "its turn was interrupted and the goal paused (resume it with resumeGoal())"
+            } else {
+                "the turn was interrupted"
+            };
+            let error = ClientError::new(
+                code::MODEL_UNREACHABLE,
+                format!(
+                    "the app-server could not reach the model for {} s (its last word: {last}); {stopped}",
+                    limit.as_secs_f64()
+                ),
+            );
+            // Settled once the turn is stopped: a rejection means nothing of the run goes on.
+            route.set_stopping(true);
+            route.doom(error.clone());
+            let turn = route.view().logical_turn_id().map(str::to_owned);
+            if route.is_goal() {
+                let _ = client.halt_goal(&thread_id, &route, None).await;
+            } else if let Some(turn) = turn {
+                let params = json!({"threadId": thread_id, "turnId": turn});
+                let _ = client.request("turn/interrupt", Some(params)).await;
+            }
+            route.wait_done(client.request_timeout()).await;
+            route.fail(&error);
+            client.release(&thread_id, &route);
+        });
     }
 }
 

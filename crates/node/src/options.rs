@@ -21,6 +21,7 @@ pub struct BindingClientOptions {
     pub server_request_timeout_ms: Option<f64>,
     /// Waiting notifications before a slow consumer's deltas merge; `Infinity`: never.
     pub merge_deltas_after: Option<f64>,
+    pub model_unreachable_timeout_ms: Option<f64>,
 }
 
 /// `Codex.connect()` options: where and how to connect, and the options a client has either way.
@@ -98,6 +99,11 @@ impl BindingClientOptions {
                 self.server_request_timeout_ms,
                 d.server_request_timeout_ms,
             )?,
+            model_unreachable_timeout_ms: ms(
+                "modelUnreachableTimeoutMs",
+                self.model_unreachable_timeout_ms,
+                d.model_unreachable_timeout_ms,
+            )?,
             merge_deltas_after: match self.merge_deltas_after {
                 None => d.merge_deltas_after,
                 Some(n) if n == f64::INFINITY => usize::MAX,
@@ -116,9 +122,10 @@ impl BindingClientOptions {
 pub fn millis(what: &str, ms: Option<f64>) -> Result<Option<u64>, ClientError> {
     match ms {
         None => Ok(None),
-        Some(ms) if ms.is_finite() && ms > 0.0 && ms <= i32::MAX as f64 => Ok(Some(ms as u64)),
+        // At least 1 ms: a smaller wait would round to none at all.
+        Some(ms) if ms.is_finite() && ms >= 1.0 && ms <= i32::MAX as f64 => Ok(Some(ms as u64)),
         Some(ms) => Err(ClientError::invalid(format!(
-            "{what} must be a positive number of milliseconds up to 2147483647, got {ms}"
+            "{what} must be a number of milliseconds from 1 to 2147483647, got {ms}"
         ))),
     }
 }
