@@ -44,7 +44,7 @@ async function main(argv) {
     o = parse(argv);
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
-    process.stderr.write(`codex-goal: ${err.message}\n\n${USAGE}\n`);
+    process.stderr.write(`codex-goal: ${err.message}\n(codex-goal --help shows how it is used)\n`);
     return USAGE_ERROR;
   }
   if (o.help) {
@@ -111,14 +111,20 @@ async function main(argv) {
 
   let input = null;
   try {
-    const onServerRequest = approvals(o.approve);
+    const common = { onServerRequest: approvals(o.approve), ...(o.modelTimeout ? { modelUnreachableTimeoutMs: o.modelTimeout * 1000 } : {}) };
     codex = o.connect
-      ? await Codex.connect({ url: o.connect, token, onServerRequest })
-      : await Codex.start({ ...(Object.keys(o.config).length ? { config: o.config } : {}), onServerRequest });
+      ? await Codex.connect({ url: o.connect, token, ...common })
+      : await Codex.start({ ...(Object.keys(o.config).length ? { config: o.config } : {}), ...common });
     if (stop.signal.aborted) return INTERRUPTED;
     const existing = o.attach ?? o.resume ?? o.thread;
     thread = existing
-      ? await codex.resumeThread(existing)
+      ? await codex.resumeThread(existing).catch((err) => {
+          // A thread this server does not have is a mistake in the command line, said plainly.
+          if (err?.code === "ERR_RPC" && /not found|no thread|no rollout/i.test(err.message)) {
+            throw Object.assign(new Error(`no thread ${existing} on this app-server (${codex.metadata.codexHome})`), { usage: true });
+          }
+          throw err;
+        })
       : await codex.startThread({
           ...(o.cwd !== undefined ? { cwd: path.resolve(o.cwd) } : {}),
           ...(o.model !== undefined ? { model: o.model } : {}),
@@ -147,7 +153,7 @@ async function main(argv) {
       onTyping: (text) => report.input(text),
       onInterrupt: interrupt,
     });
-    report.started({ threadId: thread.id, serverVersion: codex.metadata.serverVersion, where: o.connect, steerable: live });
+    report.started({ threadId: thread.id, serverVersion: codex.metadata.serverVersion, where: o.connect && shown(o.connect), steerable: live });
 
     const budget = o.budget !== undefined ? { tokenBudget: o.budget } : {};
     if (o.attach) {
@@ -183,7 +189,7 @@ async function main(argv) {
       return INTERRUPTED;
     }
     process.stderr.write(`codex-goal: ${err?.code ? `${err.code}: ` : ""}${err?.message ?? err}\n`);
-    return err?.code === "ERR_INVALID_ARGUMENT" ? USAGE_ERROR : FAILED;
+    return err?.usage || err?.code === "ERR_INVALID_ARGUMENT" ? USAGE_ERROR : FAILED;
   } finally {
     await codex?.close();
   }
@@ -192,7 +198,13 @@ async function main(argv) {
 /** How to reach the same server again from the shell: `--connect` and its token file, as given. */
 function where(o) {
   if (!o.connect) return "";
-  return ` --connect ${shell(o.connect)}${o.tokenFile !== undefined ? ` --token-file ${shell(o.tokenFile)}` : ""}`;
+  return ` --connect ${shell(shown(o.connect))}${o.tokenFile !== undefined ? ` --token-file ${shell(o.tokenFile)}` : ""}`;
+}
+
+/** A URL as output may show it: without credentials (`user:pass@`) or a query (`?token=`), which
+ * are secrets more often than not (the token belongs in --token-file). */
+function shown(url) {
+  return url.replace(/^([a-z]+:\/\/)[^/?#]*@/i, "$1").replace(/[?#].*$/, "");
 }
 
 function attachCommand(o, threadId) {

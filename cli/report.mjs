@@ -17,14 +17,17 @@ export function duration(ms) {
 /** Model text made safe for a terminal: no escape sequences or control characters but newlines. */
 const clean = (text) => stripVTControlCharacters(text).replace(/\t/g, "    ").replace(/[\x00-\x09\x0b-\x1f\x7f]/g, "");
 
-/** What is known of the run, for the status line and the summary. */
+/** What is known of the run, for the status line and the summary. Two token counts, each with one
+ * meaning: `tokens`, what the run's model calls used (the result's `usage.totalTokens`), and
+ * `goalTokens`, what the goal has counted toward its budget (`goal.tokensUsed`: the server's own
+ * measure, over every run of the goal, stopping when the goal stops). */
 export class Progress {
   started = Date.now();
   turns = 0;
   tokens = 0;
   /** The thread's running total before this run's first usage update. */
   #base = null;
-  goalTokens = 0;
+  goalTokens = null;
   status = "starting";
   budget;
 
@@ -55,14 +58,9 @@ export class Progress {
     this.tokens = Math.max(this.tokens, total.totalTokens - this.#base);
   }
 
-  /** The goal's own count when it has one (the budget is measured on it), else the run's. */
-  get used() {
-    return Math.max(this.tokens, this.goalTokens);
-  }
-
   parts() {
-    const tokens = this.budget ? `${number(this.used)}/${number(this.budget)} tokens` : `${number(this.used)} tokens`;
-    return [`goal ${this.status}`, `turn ${Math.max(this.turns, 1)}`, tokens, duration(Date.now() - this.started)];
+    const budget = this.budget ? [`budget ${number(this.goalTokens ?? 0)}/${number(this.budget)}`] : [];
+    return [`goal ${this.status}`, `turn ${Math.max(this.turns, 1)}`, `${number(this.tokens)} tokens`, ...budget, duration(Date.now() - this.started)];
   }
 }
 
@@ -161,9 +159,14 @@ export class HumanReport {
         }
         break;
       }
-      case "error":
-        this.#line(this.#paint(`model: ${clean(n.params.error.message)}`, 2));
+      case "error": {
+        // The app-server's retries of a model it cannot reach, as they happen (the SDK stops the
+        // run after modelUnreachableTimeoutMs of them).
+        const { message, additionalDetails } = n.params.error;
+        const details = additionalDetails ? ` (${clean(additionalDetails)})` : "";
+        this.#line(this.#paint(`model: ${clean(message)}${details}${n.params.willRetry ? " · retrying" : ""}`, 33));
         break;
+      }
       case "thread/goal/updated":
         if (!this.#tty) this.#line(`[${this.#progress.parts().join(" · ")}]`);
         break;
@@ -198,10 +201,16 @@ export class HumanReport {
     let status = interrupted ? "interrupted (goal paused)" : result?.status === "failed" ? `failed: ${result.error?.message ?? "unknown error"}` : `goal ${ENDINGS[goal] ?? goal ?? result?.status}`;
     const ok = !interrupted && goal === "complete";
     status = this.#paint(status, 1, ok ? 32 : result?.status === "failed" ? 31 : 33);
-    const usage = result?.usage?.totalTokens ?? this.#progress.used;
+    const usage = result?.usage?.totalTokens ?? this.#progress.tokens;
     const budget = result?.goal?.tokenBudget ?? this.#progress.budget;
+    const counted = result?.goal?.tokensUsed ?? this.#progress.goalTokens ?? 0;
     const turns = result?.turnIds.length ?? this.#progress.turns;
-    const facts = [`${turns} turn${turns === 1 ? "" : "s"}`, `${number(usage)} tokens${budget ? ` (budget ${number(budget)})` : ""}`, duration(result?.durationMs ?? Date.now() - this.#progress.started)];
+    const facts = [
+      `${turns} turn${turns === 1 ? "" : "s"}`,
+      `${number(usage)} tokens`,
+      ...(budget ? [`budget ${number(counted)}/${number(budget)}`] : []),
+      duration(result?.durationMs ?? Date.now() - this.#progress.started),
+    ];
     this.#out.write(`\n${status} · ${facts.join(" · ")}\n`);
     if (threadId) {
       const next = !ok && resume ? ` · to go on: ${resume}` : "";
