@@ -116,27 +116,41 @@ test("--help, --version and usage errors: exit 0, 0 and 2, the reason and the us
   const version = await run(["--version"]);
   assert.equal(version.code, 0);
   assert.equal(version.stdout, `codex-goal ${pkg.version} (${pkg.name})\n`);
+  // A codex that leaves a mark when started: a usage error must start nothing.
+  const marker = path.join(app, "codex-started");
+  const codex = path.join(app, "marking-codex");
+  fs.writeFileSync(codex, `#!/bin/sh\ntouch ${marker}\nexit 1\n`, { mode: 0o755 });
   for (const [args, reason] of [
     [[], /an objective is required/],
-    [["--bugdet", "5", "x"], /Unknown option '--bugdet'/],
     [["--budget", "lots", "x"], /--budget takes a whole number of tokens above 0, not "lots"/],
     [["--budget", "0", "x"], /--budget takes a whole number/],
     [["--approve", "some", "x"], /--approve takes never or all/],
     [["--json", "--quiet", "x"], /--json and --quiet cannot be used together/],
     [["--token-file", "/t", "x"], /--token-file goes with --connect/],
-    [["--thread", "t", "--model", "m", "x"], /--cwd and --model apply to a new thread/],
+    [["--thread", "01a24a97-0000-7000-8000-000000000000", "--model", "m", "x"], /--cwd and --model apply to a new thread/],
     [["-c", "novalue", "x"], /-c takes key=value/],
-    [["--attach", "t", "an", "objective"], /--attach follows the thread's own goal: no objective goes with it/],
-    [["--attach", "t", "--resume", "t"], /--attach and --resume cannot be used together/],
-    [["--attach", "t", "--budget", "5"], /--budget goes with a new goal or --resume, not --attach/],
-    [["--resume", "t", "--thread", "u"], /--resume names the thread: --thread does not go with it/],
+    [["--attach", "01a24a97-0000-7000-8000-000000000000", "an", "objective"], /--attach follows the thread's own goal: no objective goes with it/],
+    [["--attach", "01a24a97-0000-7000-8000-000000000000", "--resume", "01a24a97-0000-7000-8000-000000000000"], /--attach and --resume cannot be used together/],
+    [["--attach", "01a24a97-0000-7000-8000-000000000000", "--budget", "5"], /--budget goes with a new goal or --resume, not --attach/],
+    [["--resume", "01a24a97-0000-7000-8000-000000000000", "--thread", "01a24a97-0000-7000-8000-000000000000"], /--resume names the thread: --thread does not go with it/],
     [["--detach", "x"], /--detach goes with --connect/],
-    [["--budget"], /argument missing/],
+    [["--budget"], /^codex-goal: --budget needs a value$/m],
+    [["--bogus", "x"], /^codex-goal: unknown option --bogus$/m],
+    [["--bugdet", "5", "x"], /unknown option --bugdet \(did you mean --budget\?\)/],
+    [["--budget", "-5", "x"], /--budget needs a value, and the next word looks like an option \(write --budget=<value> if it is the value\)/],
+    [["--budget=-5", "x"], /--budget takes a whole number of tokens above 0, not "-5"/],
+    [["--json=1", "x"], /--json takes no value/],
+    [["--thread", "nope", "x"], /--thread takes a thread id \(a UUID, as the summary of a run prints it\), not "nope"/],
+    [["--attach", "nope"], /--attach takes a thread id/],
+    [["x".repeat(4001)], /the objective is 4001 characters; the app-server takes at most 4000/],
+    [["--cwd", "/nonexistent/dir", "x"], /--cwd "\/nonexistent\/dir" does not exist/],
+    [["--cwd", "/etc/hostname", "x"], /--cwd "\/etc\/hostname" is not a directory/],
   ]) {
-    const r = await run(args);
+    const r = await run(args, { env: { CODEX_PATH: codex } });
     assert.equal(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
     assert.match(r.stderr, reason);
-    assert.match(r.stderr, /usage: codex-goal/);
+    assert.deepEqual(r.stderr.trimEnd().split("\n").slice(1), ["(codex-goal --help shows how it is used)"], "one line naming the mistake, and a hint");
+    assert.ok(!fs.existsSync(marker), `${args.join(" ")}: a usage error starts nothing`);
     assert.equal(r.stdout, "");
   }
 });
@@ -148,10 +162,12 @@ test("a complete goal exits 0; off a terminal the output is plain lines, the age
     assert.doesNotMatch(r.stdout, ESC, "no escapes in a pipe");
     assert.match(r.stdout, /^thread [0-9a-f-]{36} · codex app-server 0\.169\.0$/m);
     assert.match(r.stdout, /^Step one done\.$/m);
-    assert.match(r.stdout, /^\[goal active · turn 1 · 100\/100,000 tokens · \d+s\]$/m);
+    assert.match(r.stdout, /^\[goal active · turn 1 · 100 tokens · budget 100\/100,000 · \d+s\]$/m);
     assert.match(r.stdout, /^\[goal complete · turn 2 · /m);
     assert.match(r.stdout, /^All done\.$/m);
-    assert.match(r.stdout, /^goal complete · 2 turns · 600 tokens \(budget 100,000\) · \d+s$/m);
+    // Two counts, each labelled: the run's tokens (the result's usage) and the goal's count toward its
+    // budget (it stops when the goal completes, so the reply after it is not counted).
+    assert.match(r.stdout, /^goal complete · 2 turns · 600 tokens · budget 300\/100,000 · \d+s$/m);
     assert.ok(threadIdIn(r.stdout));
     assert.equal(r.stderr, "");
   }));
@@ -166,7 +182,7 @@ test("blocked exits 3, over budget 4, a failed turn 1", T, async () => {
   await withModel([], async ({ env }) => {
     const r = await run(["--budget", "40", "keep going"], { env });
     assert.equal(r.code, 4, r.stdout + r.stderr);
-    assert.match(r.stdout, /^goal stopped at its token budget · 2 turns · 50 tokens \(budget 40\)/m);
+    assert.match(r.stdout, /^goal stopped at its token budget · 2 turns · 50 tokens · budget 50\/40 · /m);
   }, { fallback: () => reply("Made some progress.", tokens(25)) });
   await withModel([failure("the model fell over")], async ({ env }) => {
     const r = await run(["fall over"], { env });
@@ -181,10 +197,10 @@ test("the live token count follows the thread's running total: a repeated usage 
   // A thread that had used 1 000 tokens before this run; the second update arrives twice (a
   // resumed connection repeats it), then one update is missed and the next carries the total.
   for (const n of [usage(100, 1_100), usage(50, 1_150), usage(50, 1_150), usage(40, 1_230)]) progress.take(n);
-  assert.equal(progress.used, 230);
+  assert.equal(progress.tokens, 230);
   const legacy = new Progress();
   for (const n of [usage(100, undefined), usage(50, undefined)]) legacy.take({ ...n, params: { tokenUsage: { last: n.params.tokenUsage.last } } });
-  assert.equal(legacy.used, 150, "without a total, updates are summed");
+  assert.equal(legacy.tokens, 150, "without a total, updates are summed");
 });
 
 test("--json: every notification of the one logical turn as a JSON line, then the result", T, () =>
@@ -369,7 +385,8 @@ test("--attach follows a goal another client started to its end; --detach leaves
     assert.equal(result.finalResponse, "All done.");
     assert.equal(result.turnIds.length, 2);
     const none = await run([...connect, "--attach", "01a24a97-0000-7000-8000-000000000000"]);
-    assert.equal(none.code, 1);
+    assert.equal(none.code, 2, none.stderr);
+    assert.match(none.stderr, /^codex-goal: no thread 01a24a97-0000-7000-8000-000000000000 on this app-server \(.+\)$/m);
   } finally {
     g.release();
     await server.stop();
@@ -425,7 +442,7 @@ test("on a terminal: the text streams, a status line redraws in place, typing st
   return withModel([reply("Step one done.\nA second line."), held(reply("Thinking."), g)], async ({ model, env }) => {
     const term = script(["--budget", "100000", "write a haiku"], { env, cols: 72 });
     await model.waitForRequests(2);
-    await term.until(/goal active · turn 2 · \d+\/100,000 tokens · \d+s · type to steer/);
+    await term.until(/goal active · turn 2 · \d+ tokens · budget \d+\/100,000 · \d+s · type to steer/);
     term.type("mind the syllables\r");
     await term.until(/» steer: mind the syllables/);
     g.release();
@@ -437,7 +454,7 @@ test("on a terminal: the text streams, a status line redraws in place, typing st
     const screen = await screenOf(raw, 72, 24);
     const lines = screen.split("\n");
     for (const line of ["Step one done.", "A second line.", "» steer: mind the syllables", "All done."]) assert.ok(lines.includes(line), `${line}\n${screen}`);
-    assert.match(lines.at(-2), /^goal complete · [2-9] turns · \d+ tokens \(budget 100,000\) · \d+s$/, screen);
+    assert.match(lines.at(-2), /^goal complete · [2-9] turns · \d+ tokens · budget \d+\/100,000 · \d+s$/, screen);
     assert.match(lines.at(-1), /^thread [0-9a-f-]{36}$/, screen);
     assert.doesNotMatch(screen, /type to steer|goal active/, "no status line is left on the final screen");
   }, { fallback });

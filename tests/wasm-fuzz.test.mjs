@@ -64,7 +64,9 @@ function randomValue(r, depth = 0) {
   return o;
 }
 
-/** Calls `f`; it must return, or throw an Error with a message that is not a WebAssembly trap. */
+/** Calls `f`; it must return, or throw an Error with a message and a code that is not a WebAssembly
+ * trap. Counts the errors by code. */
+const codes = {};
 function survives(f, what) {
   try {
     f();
@@ -72,6 +74,8 @@ function survives(f, what) {
     assert.ok(!(err instanceof WebAssembly.RuntimeError), `${what}: trapped: ${err?.message}`);
     assert.ok(err instanceof Error, `${what}: threw a non-Error ${String(err)}`);
     assert.ok(err.message.length > 0, `${what}: an Error without a message`);
+    assert.match(String(err.code), /^ERR_(INVALID_ARGUMENT|INVALID_STATE)$/, `${what}: an Error without a code: ${err.message}`);
+    codes[err.code] = (codes[err.code] ?? 0) + 1;
   }
 }
 
@@ -111,8 +115,12 @@ test("every wasm export survives hostile values and the module stays usable", { 
   assert.equal(agg.logicalTurnId ?? "after", agg.logicalTurnId);
   assertUsable();
   agg.free();
-  assert.throws(() => agg.push("{}"), /freed/);
-  console.log(`${n} calls into the wasm module, none trapped`);
+  assert.throws(() => agg.push("{}"), (e) => /freed/.test(e.message) && e.code === "ERR_INVALID_STATE");
+  const busy = new wasm.GoalAggregator("t");
+  assert.throws(() => busy.result(), (e) => /not over yet/.test(e.message) && e.code === "ERR_INVALID_STATE");
+  busy.free();
+  assert.throws(() => busy.logicalTurnId, (e) => e.code === "ERR_INVALID_STATE");
+  console.log(`${n} calls into the wasm module, none trapped; errors by code: ${JSON.stringify(codes)}`);
 });
 
 test("wrong argument types are TypeErrors with ERR_INVALID_ARGUMENT, checked before the module is entered", () => {

@@ -14,7 +14,8 @@
 //                           after FAKE_GOAL_SET_DELAY_MS when set; with only a status: {goal}
 //   spawn                   starts a `sleep` grandchild (as a tool would) and answers {pid}
 //   received                answers the methods received so far, in order
-// FAKE_BANNER in the environment is printed to stdout before anything else (a noisy shell wrapper).
+// FAKE_BANNER in the environment is printed to stdout before anything else (a noisy shell wrapper);
+// FAKE_INITIALIZE_RESULT (JSON) replaces the answer to `initialize` (a server of another kind).
 import { spawn } from "node:child_process";
 import readline from "node:readline";
 
@@ -37,6 +38,7 @@ readline.createInterface({ input: process.stdin, crlfDelay: Infinity }).on("line
   received.push(msg.method);
   switch (msg.method) {
     case "initialize":
+      if (process.env.FAKE_INITIALIZE_RESULT) return send({ id: msg.id, result: JSON.parse(process.env.FAKE_INITIALIZE_RESULT) });
       return send({ id: msg.id, result: { userAgent: "fake/0.0.1 (test)", codexHome: "/nonexistent", platformFamily: "unix", platformOs: "linux" } });
     case "echo":
       return send({ id: msg.id, result: p });

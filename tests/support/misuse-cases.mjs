@@ -48,10 +48,22 @@ add("Codex.start: clientInfo without version", { setup: "none", run: ({ Codex })
 add("Codex.start: clientInfo with a stray key", { setup: "none", run: ({ Codex }) => Codex.start({ clientInfo: { name: "a", version: "1", vendor: "x" } }), expect: invalid(/clientInfo: unknown option "vendor"/) });
 add("Codex.start: env value not a string", { setup: "none", run: ({ Codex }) => Codex.start({ env: { RUST_LOG: 1 } }), expect: invalid(/env\.RUST_LOG must be a string, got 1/) });
 add("Codex.start: env not an object", { setup: "none", run: ({ Codex }) => Codex.start({ env: "RUST_LOG=warn" }), expect: invalid(/env must be an object/) });
-add("Codex.start: config with a BigInt", { setup: "none", run: ({ Codex }) => Codex.start({ config: { limit: 10n } }), expect: invalid(/config cannot be sent as JSON: .*BigInt/) });
-add("Codex.start: config with a cycle", { setup: "none", run: ({ Codex }) => Codex.start({ config: circular() }), expect: invalid(/config cannot be sent as JSON: .*circular/i) });
-add("Codex.start: config value null", { setup: "none", run: ({ Codex }) => Codex.start({ config: { model: null } }), expect: invalid(/config\.model: null has no TOML form/) });
-add("Codex.start: a cwd that does not exist", { setup: "none", run: ({ Codex }) => Codex.start({ cwd: "/nonexistent/project" }), expect: invalid(/cwd: \/nonexistent\/project is not a directory/) });
+add("Codex.start: config with a BigInt", { setup: "none", run: ({ Codex }) => Codex.start({ config: { limit: 10n } }), expect: invalid(/config\.limit is 10n, which a config value cannot be/) });
+add("Codex.start: config with a cycle", { setup: "none", run: ({ Codex }) => Codex.start({ config: circular() }), expect: invalid(/config\.self refers back to an object that holds it \(a cycle\)/) });
+add("Codex.start: config value null", { setup: "none", run: ({ Codex }) => Codex.start({ config: { model: null } }), expect: invalid(/config\.model is null, which a config value cannot be/) });
+add("Codex.start: a function in config", { setup: "none", run: ({ Codex }) => Codex.start({ config: { hooks: { onStart() {} } } }), expect: invalid(/config\.hooks\.onStart is a function, which a config value cannot be/) });
+add("Codex.start: NaN in config", { setup: "none", run: ({ Codex }) => Codex.start({ config: { limits: [1, NaN] } }), expect: invalid(/config\.limits\[1\] is NaN/) });
+add("Codex.start: an env name with =", { setup: "none", run: ({ Codex }) => Codex.start({ env: { "A=B": "x" } }), expect: invalid(/env has the name "A=B", which no environment can hold/) });
+add("Codex.start: an empty env name", { setup: "none", run: ({ Codex }) => Codex.start({ env: { "": "x" } }), expect: invalid(/env has the name "", which no environment can hold/) });
+add("Codex.start: an env value with NUL", { setup: "none", run: ({ Codex }) => Codex.start({ env: { A: "x\0y" } }), expect: invalid(/env\.A contains a NUL character/) });
+add("Codex.start: a timeout under 1 ms", { setup: "none", run: ({ Codex }) => Codex.start({ requestTimeoutMs: 0.5 }), expect: invalid(/requestTimeoutMs must be from 1 to 2147483647 ms, got 0\.5/, "RangeError") });
+add("Codex.start: a cwd that does not exist", { setup: "none", run: ({ Codex }) => Codex.start({ cwd: "/nonexistent/project" }), expect: invalid(/Codex\.start: cwd "\/nonexistent\/project" does not exist/) });
+add("Codex.start: a cwd that is a file", { setup: "none", run: ({ Codex }) => Codex.start({ cwd: "/etc/hostname" }), expect: invalid(/cwd "\/etc\/hostname" is not a directory/) });
+add("Codex.start: an initialize answer that is not an object", {
+  setup: "none",
+  run: ({ Codex }) => Codex.start({ codexPath: fake, env: { FAKE_INITIALIZE_RESULT: "5" } }),
+  expect: { code: "ERR_PROTOCOL", kind: "CodexError", message: /initialize: the app-server's answer is not an object \(it is 5\)/ },
+});
 add("Codex.start: cwd not a string", { setup: "none", run: ({ Codex }) => Codex.start({ cwd: 5 }), expect: invalid(/cwd must be a string, got 5/) });
 add("Codex.start: a codexPath that does not exist", { setup: "none", run: ({ Codex }) => Codex.start({ codexPath: "/nonexistent/codex" }), expect: { code: "ERR_SPAWN", kind: "CodexError", message: /could not start \/nonexistent\/codex/ } });
 add("Codex.start: a config value the app-server refuses (its error, without a backtrace or escapes)", {
@@ -124,6 +136,16 @@ add("turn: text with a lone surrogate", { setup: "thread", run: ({ thread }) => 
 add("turn: an unknown item type", { setup: "thread", run: ({ thread }) => thread.turn({ type: "video", url: "x" }), expect: invalid(/unknown type "video"; known types: text, image/) });
 add("turn: outputSchema with a cycle", { setup: "thread", run: ({ thread }) => thread.turn("x", { outputSchema: circular() }), expect: invalid(/turn: options cannot be sent as JSON/) });
 add("turn: model a BigInt", { setup: "thread", run: ({ thread }) => thread.turn("x", { model: 1n }), expect: invalid(/BigInt/) });
+// Checked before anything is sent: a turn that would be refused later must not reach the model.
+const unsent = (run) => ({ thread, model }) => run(thread).finally(() => (model.requests.length ? Promise.reject(new Error("a turn was sent")) : null));
+add("turn: a cwd that does not exist", { setup: "thread", run: unsent((t) => t.turn("x", { cwd: "/nope" })), expect: invalid(/turn: cwd "\/nope" does not exist/) });
+add("turn: a cwd that is a file", { setup: "thread", run: unsent((t) => t.turn("x", { cwd: "/etc/hostname" })), expect: invalid(/turn: cwd "\/etc\/hostname" is not a directory/) });
+add("turn: an effort no model advertises", { setup: "thread", run: unsent((t) => t.turn("x", { effort: "extreme" })), expect: invalid(/turn: effort "extreme" is not a reasoning effort any model of this app-server advertises: low, medium, high/, "RangeError") });
+add("turn: an effort the named model does not advertise", { setup: "thread", run: unsent((t) => t.turn("x", { model: "gpt-5.5", effort: "ultra" })), expect: invalid(/effort "ultra" is not a reasoning effort model gpt-5\.5 advertises: low, medium, high, xhigh$/, "RangeError") });
+add("turn: a summary the schema does not list", { setup: "thread", run: unsent((t) => t.turn("x", { summary: "loud" })), expect: invalid(/turn: summary must be one of "auto", "concise", "detailed", "none", got "loud"/, "RangeError") });
+add("startThread: a cwd that does not exist", { setup: "codex", run: ({ codex }) => codex.startThread({ cwd: "/nope" }), expect: invalid(/startThread: cwd "\/nope" does not exist/) });
+add("startThread: a sandbox the schema does not list", { setup: "codex", run: ({ codex }) => codex.startThread({ sandbox: "none" }), expect: invalid(/startThread: sandbox must be one of "read-only", "workspace-write", "danger-full-access", got "none"/, "RangeError") });
+add("resumeThread: a personality of the wrong type", { setup: "codex", run: ({ codex }) => codex.resumeThread("x", { personality: 3 }), expect: invalid(/resumeThread: personality must be one of "none", "friendly", "pragmatic", got 3/) });
 add("steer: after a plain turn ended", {
   setup: "thread",
   run: async ({ thread }) => {

@@ -118,9 +118,9 @@ async function startDaemon(model, home) {
 
 /** A loopback TCP relay to `target` (ws://127.0.0.1:PORT). `cut()` destroys every connection;
  * `refuse(true)` makes new ones fail at once; `nextAccept()` resolves when it next takes one;
- * `close()` stops it for good. */
+ * `retarget(url)` sends new connections elsewhere; `close()` stops it for good. */
 export async function startRelay(target) {
-  const port = Number(new URL(target).port);
+  let port = Number(new URL(target).port);
   const sockets = new Set();
   let refusing = false;
   let accepted = 0;
@@ -148,6 +148,9 @@ export async function startRelay(target) {
     },
     nextAccept() {
       return new Promise((resolve) => acceptWaiters.push(resolve));
+    },
+    retarget(url) {
+      port = Number(new URL(url).port);
     },
     close() {
       refusing = true;
