@@ -121,7 +121,7 @@ try {
         break;
       }
       case "thread/goal/updated":
-        say(dim(`  goal ${n.params.goal.status} · ${n.params.goal.tokensUsed} tokens · physical turn ${handle.turnIds.length}`));
+        say(dim(`  goal ${n.params.goal.status} · ${n.params.goal.tokensUsed} tokens counted toward its budget · physical turn ${handle.turnIds.length}`));
         break;
       case "turn/completed":
         say(dim(`[logical turn ${n.params.turn.status}]`));
@@ -134,9 +134,9 @@ try {
   console.log(`  status         ${result.status}`);
   console.log(`  logical id     ${result.id}`);
   console.log(`  physical turns ${result.turnIds.length} (${result.turnIds.map((t) => t.slice(-6)).join(", ")})`);
-  if (result.goal) console.log(`  goal           ${result.goal.status}`);
+  if (result.goal) console.log(`  goal           ${result.goal.status} (it counted ${result.goal.tokensUsed} tokens toward its budget)`);
   console.log(`  items          ${result.items.length}`);
-  console.log(`  usage          ${result.usage?.totalTokens ?? 0} tokens (input ${result.usage?.inputTokens ?? 0}, output ${result.usage?.outputTokens ?? 0})`);
+  console.log(`  usage          ${result.usage?.totalTokens ?? 0} tokens used by the run's model calls (input ${result.usage?.inputTokens ?? 0}, output ${result.usage?.outputTokens ?? 0})`);
   console.log(`  duration       ${result.durationMs} ms`);
   console.log(`  final response ${result.finalResponse}`);
 } catch (err) {

@@ -5,6 +5,8 @@
 //                                                  (`npm run build:native -- --target <triple>` puts it there)
 // The root package is staged with a publish-time package.json: no `prepare` (a checkout builds with it;
 // a consumer must never run it) and every platform package in `optionalDependencies` at this version.
+// PACKAGE_REPOSITORY (`owner/name`, the release workflow passes `github.repository`) adds the
+// repository, issues and home page of where it is released from.
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
@@ -40,6 +42,13 @@ try {
   }
   const { scripts: _scripts, devDependencies: _dev, napi: _napi, ...published } = pkg;
   published.optionalDependencies = Object.fromEntries(platforms.map((p) => [`${pkg.name}-${p}`, pkg.version]));
+  const repository = process.env.PACKAGE_REPOSITORY;
+  if (repository) {
+    if (!/^[\w.-]+\/[\w.-]+$/.test(repository)) throw new Error(`PACKAGE_REPOSITORY must be owner/name, not ${repository}`);
+    published.repository = { type: "git", url: `git+https://github.com/${repository}.git` };
+    published.bugs = { url: `https://github.com/${repository}/issues` };
+    published.homepage = `https://github.com/${repository}#readme`;
+  }
   fs.writeFileSync(path.join(stage, "package.json"), JSON.stringify(published, null, 2) + "\n");
   console.log(`packed ${path.relative(root, npmPack(stage))}`);
 } finally {

@@ -22,7 +22,7 @@ const T = { timeout: 300_000 };
 const bin = (name) => path.join(root, "node_modules/.bin", name);
 
 test("npm run package: the root tarball has no binary and no install script, lists every platform, and its exports and types resolve", T, async () => {
-  await exec(process.execPath, [path.join(root, "scripts/package.mjs")], { cwd: root });
+  await exec(process.execPath, [path.join(root, "scripts/package.mjs")], { cwd: root, env: { ...process.env, PACKAGE_REPOSITORY: "example-org/codex-app-server-sdk" } });
   const tgz = path.join(root, "artifacts", `${pkg.name}-${pkg.version}.tgz`);
   const { stdout: files } = await exec("tar", ["tzf", tgz]);
   assert.deepEqual(files.split("\n").filter((f) => f.endsWith(".node") || f.startsWith("package/binding/")), []);
@@ -31,6 +31,23 @@ test("npm run package: the root tarball has no binary and no install script, lis
   }
   const published = JSON.parse((await exec("tar", ["xzfO", tgz, "package/package.json"])).stdout);
   for (const hook of ["preinstall", "install", "postinstall", "prepare"]) assert.equal(published.scripts?.[hook], undefined, `no ${hook} script`);
+  // Where it comes from, as the release workflow stamps it; and no @types/node forced on the app.
+  assert.deepEqual(published.repository, { type: "git", url: "git+https://github.com/example-org/codex-app-server-sdk.git" });
+  assert.equal(published.bugs.url, "https://github.com/example-org/codex-app-server-sdk/issues");
+  assert.equal(published.homepage, "https://github.com/example-org/codex-app-server-sdk#readme");
+  assert.equal(published.dependencies["@types/node"], undefined, "types are an optional peer, not a runtime dependency");
+  assert.deepEqual(published.peerDependenciesMeta, { "@types/node": { optional: true } });
+  assert.deepEqual(published.bin, { "codex-goal": "cli/codex-goal.mjs", "codex-app-server-sdk": "cli/codex-goal.mjs" });
+  // Every link of the README and of the documents it links resolves inside the package.
+  const shipped = new Set(files.split("\n").map((f) => f.replace(/^package\//, "").replace(/\/$/, "")));
+  for (const doc of ["README.md", ...[...shipped].filter((f) => f.startsWith("docs/") && f.endsWith(".md"))]) {
+    const text = (await exec("tar", ["xzfO", tgz, `package/${doc}`])).stdout;
+    for (const [, target] of text.matchAll(/\]\(([^)\s]+)\)/g)) {
+      if (/^[a-z]+:/.test(target) || target.startsWith("#")) continue;
+      const file = path.posix.normalize(path.posix.join(path.posix.dirname(doc), target.split("#")[0])).replace(/\/$/, "");
+      assert.ok(shipped.has(file) || [...shipped].some((f) => f.startsWith(`${file}/`)), `${doc} links ${target}, which the package does not hold`);
+    }
+  }
   const platforms = fs.readdirSync(path.join(root, "npm")).sort();
   assert.deepEqual(platforms, ["darwin-arm64", "darwin-x64", "linux-arm64-gnu", "linux-arm64-musl", "linux-x64-gnu", "linux-x64-musl", "win32-arm64-msvc", "win32-x64-msvc"]);
   assert.deepEqual(published.optionalDependencies, Object.fromEntries(platforms.map((p) => [`${pkg.name}-${p}`, pkg.version])));

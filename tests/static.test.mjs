@@ -2,6 +2,8 @@
 // and the typed usage file compiles under `tsc --strict` against the published declarations.
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
@@ -30,4 +32,14 @@ for (const [label, project] of [
 test("the napi binding's declarations are the ones the pinned @napi-rs/cli generates", { timeout: 300_000 }, async () => {
   const { stdout } = await run("git", ["status", "--porcelain", "binding/index.d.ts"], { cwd: root });
   assert.equal(stdout.trim(), "", "binding/index.d.ts differs from the committed one: commit the regenerated file");
+});
+
+test("the committed package-lock.json is in step with package.json: npm ci takes it", { timeout: 120_000 }, async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "codex-sdk-lock-"));
+  try {
+    for (const f of ["package.json", "package-lock.json"]) fs.copyFileSync(path.join(root, f), path.join(dir, f));
+    await run("npm", ["ci", "--ignore-scripts", "--dry-run", "--no-audit", "--no-fund"], { cwd: dir });
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
