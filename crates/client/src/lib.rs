@@ -22,6 +22,7 @@ mod stdio;
 mod stream;
 mod toml;
 mod transport;
+mod tree;
 mod turn;
 
 pub use cancel::CancelToken;

@@ -2,6 +2,7 @@
 
 use crate::error::{code, ClientError};
 use crate::options::ClientOptions;
+use crate::tree;
 use std::process::Stdio;
 use tokio::process::{Child, ChildStderr, ChildStdin, ChildStdout, Command};
 use tokio::sync::mpsc;
@@ -29,9 +30,12 @@ pub struct Spawned {
 }
 
 pub fn spawn(options: &ClientOptions, args: &[String]) -> Result<Spawned, ClientError> {
+    let mark = tree::new_mark();
     let mut cmd = Command::new(&options.codex_path);
     cmd.args(args)
         .envs(&options.env)
+        // Inherited by everything the app-server starts, wherever it goes: see tree.rs.
+        .env(tree::MARK, &mark)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -57,7 +61,7 @@ pub fn spawn(options: &ClientOptions, args: &[String]) -> Result<Spawned, Client
         )
     })?;
     let pid = child.id();
-    let tree = ProcessTree::adopt(&child);
+    let tree = ProcessTree::adopt(&child, mark);
     let (Some(stdin), Some(stdout), Some(stderr)) = (child.stdin.take(), child.stdout.take(), child.stderr.take())
     else {
         return Err(ClientError::new(code::SPAWN, "the app-server's pipes were not created"));
@@ -94,20 +98,28 @@ pub async fn wait(mut child: Child, tree: ProcessTree, mut kill: mpsc::Unbounded
     }
 }
 
-/// The app-server and everything it started: a process group on unix, a job object on Windows.
-/// Dropping it kills whatever is left of the tree.
+/// The app-server and everything it started: its process group and every process that carries
+/// the tree's mark on unix (tree.rs), a job object on Windows. Dropping it kills whatever is left.
 pub struct ProcessTree {
     #[cfg(unix)]
     group: Option<libc::pid_t>,
+    mark: String,
     #[cfg(windows)]
     job: Option<windows::Job>,
 }
 
 impl ProcessTree {
-    fn adopt(child: &Child) -> Self {
+    fn adopt(child: &Child, mark: String) -> Self {
+        #[cfg(unix)]
+        let group = child.id().map(|pid| pid as libc::pid_t);
+        #[cfg(unix)]
+        if let Some(group) = group {
+            tree::track(group, &mark);
+        }
         Self {
             #[cfg(unix)]
-            group: child.id().map(|pid| pid as libc::pid_t),
+            group,
+            mark,
             #[cfg(windows)]
             job: windows::Job::adopt(child),
         }
@@ -133,12 +145,13 @@ impl ProcessTree {
 }
 
 impl Drop for ProcessTree {
+    /// Runs right after the app-server was reaped (or as the runtime shuts down), while stragglers
+    /// keep the group id in use: the group, then everything else that carries the mark.
     fn drop(&mut self) {
-        // SAFETY: kill(2) on the group the app-server led. It runs right after the leader was
-        // reaped (or as the runtime shuts down), while stragglers keep the group id in use.
         #[cfg(unix)]
-        if let Some(group) = self.group {
-            unsafe { libc::kill(-group, libc::SIGKILL) };
+        {
+            tree::kill(self.group, &self.mark);
+            tree::untrack(&self.mark);
         }
     }
 }

@@ -1,0 +1,276 @@
+//! Everything the app-server started, found again when it must end: not only its process group
+//! (which a shell that calls `setsid`, a double-forked daemon or a login shell's snapshot leaves),
+//! but every process that carries the tree's mark.
+//!
+//! The mark is a variable in the app-server's environment (`CODEX_SDK_TREE=<token>`, unique to
+//! one client). Every process it starts inherits it, whatever session, group or parent it ends up
+//! in, so a sweep finds them all among this user's processes: under `/proc` on Linux, through
+//! `sysctl(KERN_PROCARGS2)` on macOS. Why this and not the alternatives (measured in
+//! docs/reliability.md): a child subreaper needs a process of its own between Node and the
+//! app-server to stay in place after Node exits (a subreaper Node would collect every orphan of the
+//! embedder's other children); cgroups are only usable where a manager delegated one. The limit: a
+//! process that scrubs its environment before it detaches (`env -i … &`, a daemon that resets its
+//! environment) is not found; nor one running as another user.
+//!
+//! Trees are swept when they end (close(), the app-server exiting or killed), and at process exit
+//! (an `atexit` hook): a program that ends without close() leaves nothing either.
+
+use std::sync::{Mutex, Once};
+
+/// The environment variable that marks a tree.
+pub const MARK: &str = "CODEX_SDK_TREE";
+
+/// A tree's mark, unique to this process and this tree.
+pub fn new_mark() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    format!("{}-{n}-{nanos:x}", std::process::id())
+}
+
+/// The trees alive in this process, for the exit hook: (process group, mark).
+static LIVE: Mutex<Vec<(i32, String)>> = Mutex::new(Vec::new());
+
+/// Registers a tree so that it is swept if the process exits while it lives.
+pub fn track(group: i32, mark: &str) {
+    static HOOK: Once = Once::new();
+    HOOK.call_once(|| {
+        #[cfg(unix)]
+        // SAFETY: registering a plain extern "C" function with the C runtime.
+        unsafe {
+            libc::atexit(sweep_all_at_exit);
+        }
+    });
+    crate::lock(&LIVE).push((group, mark.to_owned()));
+}
+
+pub fn untrack(mark: &str) {
+    crate::lock(&LIVE).retain(|(_, m)| m != mark);
+}
+
+/// At exit (Node's event loop ran dry, or `process.exit()`): ends every tree still alive. A lock
+/// another thread holds at that moment is not waited for.
+#[cfg(unix)]
+extern "C" fn sweep_all_at_exit() {
+    let trees = match LIVE.try_lock() {
+        Ok(trees) => trees.clone(),
+        Err(std::sync::TryLockError::Poisoned(e)) => e.into_inner().clone(),
+        Err(std::sync::TryLockError::WouldBlock) => return,
+    };
+    for (group, mark) in trees {
+        kill(Some(group), &mark);
+    }
+}
+
+/// Kills the process group (when there is one), then every process that carries `mark`, until
+/// none is left (a process may fork while the sweep runs; a few rounds catch what it started).
+pub fn kill(group: Option<i32>, mark: &str) {
+    #[cfg(unix)]
+    if let Some(group) = group.filter(|g| *g > 1) {
+        // SAFETY: kill(2) on the group the app-server led (never 0 or 1: our own group, or all).
+        unsafe {
+            libc::kill(-group, libc::SIGKILL);
+        }
+    }
+    let entry = format!("{MARK}={mark}");
+    for _ in 0..5 {
+        let found = marked(entry.as_bytes());
+        if found.is_empty() {
+            return;
+        }
+        for pid in found {
+            #[cfg(unix)]
+            // SAFETY: kill(2) on a process of this user that carries this tree's mark.
+            unsafe {
+                libc::kill(pid, libc::SIGKILL);
+            }
+        }
+    }
+}
+
+/// The processes of this user whose environment holds `entry` (`NAME=value`), zombies aside.
+#[cfg(target_os = "linux")]
+pub fn marked(entry: &[u8]) -> Vec<i32> {
+    use std::os::unix::fs::MetadataExt;
+    let me = std::process::id() as i32;
+    // SAFETY: getuid(2) cannot fail.
+    let uid = unsafe { libc::getuid() };
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    dir.flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok().map(|pid| (pid, e.path())))
+        .filter(|(pid, path)| *pid > 1 && *pid != me && std::fs::metadata(path).is_ok_and(|m| m.uid() == uid))
+        .filter(|(_, path)| {
+            std::fs::read(path.join("environ")).is_ok_and(|env| env.split(|b| *b == 0).any(|v| v == entry))
+        })
+        .filter(|(_, path)| !is_zombie(&path.join("stat")))
+        .map(|(pid, _)| pid)
+        .collect()
+}
+
+#[cfg(target_os = "linux")]
+fn is_zombie(stat: &std::path::Path) -> bool {
+    // The state follows the command name, which ends at the last ')'.
+    std::fs::read_to_string(stat).is_ok_and(|s| {
+        s.rsplit_once(')')
+            .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z'))
+    })
+}
+
+/// The processes of this user whose environment holds `entry`, read with sysctl(KERN_PROCARGS2).
+#[cfg(target_os = "macos")]
+pub fn marked(entry: &[u8]) -> Vec<i32> {
+    let me = std::process::id() as i32;
+    // SAFETY: getuid(2) cannot fail.
+    let uid = unsafe { libc::getuid() };
+    pids_of(uid)
+        .into_iter()
+        .filter(|pid| {
+            *pid > 1 && *pid != me && environment(*pid).is_some_and(|env| env.iter().any(|v| v.as_slice() == entry))
+        })
+        .collect()
+}
+
+#[cfg(target_os = "macos")]
+fn pids_of(uid: libc::uid_t) -> Vec<i32> {
+    let mut mib = [libc::CTL_KERN, libc::KERN_PROC, libc::KERN_PROC_UID, uid as libc::c_int];
+    let mut size: libc::size_t = 0;
+    // SAFETY: sysctl(3) asked for the size first, then filled into a buffer of that size.
+    unsafe {
+        if libc::sysctl(
+            mib.as_mut_ptr(),
+            4,
+            std::ptr::null_mut(),
+            &mut size,
+            std::ptr::null_mut(),
+            0,
+        ) != 0
+        {
+            return Vec::new();
+        }
+        let count = size / std::mem::size_of::<libc::kinfo_proc>() + 16;
+        let mut procs: Vec<libc::kinfo_proc> = Vec::with_capacity(count);
+        size = count * std::mem::size_of::<libc::kinfo_proc>();
+        if libc::sysctl(
+            mib.as_mut_ptr(),
+            4,
+            procs.as_mut_ptr().cast(),
+            &mut size,
+            std::ptr::null_mut(),
+            0,
+        ) != 0
+        {
+            return Vec::new();
+        }
+        procs.set_len(size / std::mem::size_of::<libc::kinfo_proc>());
+        procs
+            .iter()
+            .filter(|p| p.kp_proc.p_stat != libc::SZOMB as libc::c_char)
+            .map(|p| p.kp_proc.p_pid)
+            .collect()
+    }
+}
+
+/// A process's environment from KERN_PROCARGS2: argc, the executable path, NUL padding, argc
+/// arguments, then the environment, each NUL-terminated.
+#[cfg(target_os = "macos")]
+fn environment(pid: i32) -> Option<Vec<Vec<u8>>> {
+    let mut mib = [libc::CTL_KERN, libc::KERN_PROCARGS2, pid];
+    let mut size: libc::size_t = 0;
+    // SAFETY: sysctl(3) asked for the size first, then filled into a buffer of that size.
+    let buf = unsafe {
+        if libc::sysctl(
+            mib.as_mut_ptr(),
+            3,
+            std::ptr::null_mut(),
+            &mut size,
+            std::ptr::null_mut(),
+            0,
+        ) != 0
+        {
+            return None;
+        }
+        let mut buf = vec![0u8; size];
+        if libc::sysctl(
+            mib.as_mut_ptr(),
+            3,
+            buf.as_mut_ptr().cast(),
+            &mut size,
+            std::ptr::null_mut(),
+            0,
+        ) != 0
+        {
+            return None;
+        }
+        buf.truncate(size);
+        buf
+    };
+    let argc = i32::from_ne_bytes(buf.get(..4)?.try_into().ok()?);
+    let mut rest = buf.get(4..)?;
+    let path_end = rest.iter().position(|b| *b == 0)?;
+    rest = &rest[path_end..];
+    let start = rest.iter().position(|b| *b != 0)?;
+    let mut parts = rest[start..].split(|b| *b == 0);
+    for _ in 0..argc {
+        parts.next()?;
+    }
+    Some(parts.take_while(|p| !p.is_empty()).map(<[u8]>::to_vec).collect())
+}
+
+/// Elsewhere the process group is all there is.
+#[cfg(not(any(target_os = "linux", target_os = "macos")))]
+pub fn marked(_entry: &[u8]) -> Vec<i32> {
+    Vec::new()
+}
+
+#[cfg(all(test, target_os = "linux"))]
+mod tests {
+    use super::*;
+    use std::process::Command;
+
+    #[test]
+    fn a_sweep_finds_a_marked_process_that_left_the_group_and_only_those() {
+        let mark = new_mark();
+        // `setsid` puts the sleep in a session (and group) of its own, as a login shell's snapshot
+        // or a daemon does; the mark comes along in its environment.
+        let mut marked_child = Command::new("setsid")
+            .args(["sleep", "30"])
+            .env(MARK, &mark)
+            .spawn()
+            .unwrap();
+        let mut other = Command::new("sleep")
+            .arg("30")
+            .env(MARK, "another-tree")
+            .spawn()
+            .unwrap();
+        let entry = format!("{MARK}={mark}");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        let found = loop {
+            let found = marked(entry.as_bytes());
+            if !found.is_empty() || std::time::Instant::now() > deadline {
+                break found;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        };
+        assert_eq!(found, vec![marked_child.id() as i32]);
+        kill(None, &mark);
+        let status = marked_child.wait().unwrap();
+        assert!(!status.success(), "it was killed");
+        assert!(marked(entry.as_bytes()).is_empty());
+        assert!(
+            other.try_wait().unwrap().is_none(),
+            "another tree's process is left alone"
+        );
+        other.kill().unwrap();
+        other.wait().unwrap();
+    }
+
+    #[test]
+    fn marks_are_unique() {
+        assert_ne!(new_mark(), new_mark());
+    }
+}
