@@ -29,7 +29,12 @@ const PLATFORM_OF = {
   "aarch64-apple-darwin": "darwin-arm64",
   "x86_64-pc-windows-msvc": "win32-x64-msvc",
   "aarch64-pc-windows-msvc": "win32-arm64-msvc",
+  // Not published: built here with mingw-w64 to compile and run the Windows code under Wine
+  // (scripts/prove-windows.sh); the published Windows packages are MSVC builds.
+  "x86_64-pc-windows-gnu": "win32-x64-gnu",
 };
+/** Built for the Windows proof only: into target/<platform>/, never into npm/ (nothing packs it). */
+const UNPUBLISHED = new Set(["x86_64-pc-windows-gnu"]);
 
 const run = (cmd, args, opts = {}) => execFileSync(cmd, args, { cwd: root, stdio: "inherit", ...opts });
 const output = (cmd, args) => {
@@ -64,20 +69,23 @@ if (cross) {
         "the MSVC CRT and Windows SDK, which cargo-xwin would download from Microsoft",
     );
   }
-  if (output("cargo", ["zigbuild", "--version"]) === null) {
+  if (target.endsWith("-windows-gnu")) {
+    // cargo links it with mingw-w64's gcc (Debian: gcc-mingw-w64-x86-64), no zig needed.
+    if (output("x86_64-w64-mingw32-gcc", ["--version"]) === null) fail(`${target} needs mingw-w64: apt-get install gcc-mingw-w64-x86-64`);
+  } else if (output("cargo", ["zigbuild", "--version"]) === null) {
     console.log(`installing cargo-zigbuild ${ZIGBUILD_VERSION} (the cross linker driver)`);
     run("cargo", ["install", "cargo-zigbuild", "--version", ZIGBUILD_VERSION, "--locked"]);
   }
   // cargo-zigbuild finds zig on PATH or as `python3 -m ziglang`.
-  if (output("zig", ["version"]) === null && output("python3", ["-m", "ziglang", "version"]) === null) {
+  if (!target.endsWith("-windows-gnu") && output("zig", ["version"]) === null && output("python3", ["-m", "ziglang", "version"]) === null) {
     console.log(`installing zig ${ZIG_VERSION} from PyPI (ziglang)`);
     run("python3", ["-m", "pip", "install", `ziglang==${ZIG_VERSION}`]);
   }
 }
 
-const outDir = values.dev ? path.join(root, "binding") : path.join(root, "npm", platform);
+const outDir = values.dev ? path.join(root, "binding") : path.join(root, UNPUBLISHED.has(target) ? "target" : "npm", platform);
 const args = ["build", "--platform", "--release", "--manifest-path", "crates/node/Cargo.toml", "--target", target, "--output-dir", outDir, "--no-js"];
-if (cross) args.push("--cross-compile");
+if (cross && !target.endsWith("-windows-gnu")) args.push("--cross-compile");
 if (values.dev) {
   // The test build carries the hooks the suites use (deliberate panics, the engine binding for the
   // native-vs-wasm conformance suite); its declarations are the internal binding/index.d.ts.

@@ -103,6 +103,7 @@ pub async fn wait(mut child: Child, tree: ProcessTree, mut kill: mpsc::Unbounded
 pub struct ProcessTree {
     #[cfg(unix)]
     group: Option<libc::pid_t>,
+    #[cfg(unix)]
     mark: String,
     #[cfg(windows)]
     job: Option<windows::Job>,
@@ -116,9 +117,12 @@ impl ProcessTree {
         if let Some(group) = group {
             tree::track(group, &mark);
         }
+        #[cfg(windows)]
+        let _ = mark;
         Self {
             #[cfg(unix)]
             group,
+            #[cfg(unix)]
             mark,
             #[cfg(windows)]
             job: windows::Job::adopt(child),

@@ -13,8 +13,10 @@
 //! environment) is not found; nor one running as another user.
 //!
 //! Trees are swept when they end (close(), the app-server exiting or killed), and at process exit
-//! (an `atexit` hook): a program that ends without close() leaves nothing either.
+//! (an `atexit` hook): a program that ends without close() leaves nothing either. On Windows a job
+//! object holds the tree instead (process.rs); only the mark is set there.
 
+#[cfg(unix)]
 use std::sync::{Mutex, Once};
 
 /// The environment variable that marks a tree.
@@ -32,13 +34,14 @@ pub fn new_mark() -> String {
 }
 
 /// The trees alive in this process, for the exit hook: (process group, mark).
+#[cfg(unix)]
 static LIVE: Mutex<Vec<(i32, String)>> = Mutex::new(Vec::new());
 
 /// Registers a tree so that it is swept if the process exits while it lives.
+#[cfg(unix)]
 pub fn track(group: i32, mark: &str) {
     static HOOK: Once = Once::new();
     HOOK.call_once(|| {
-        #[cfg(unix)]
         // SAFETY: registering a plain extern "C" function with the C runtime.
         unsafe {
             libc::atexit(sweep_all_at_exit);
@@ -47,6 +50,7 @@ pub fn track(group: i32, mark: &str) {
     crate::lock(&LIVE).push((group, mark.to_owned()));
 }
 
+#[cfg(unix)]
 pub fn untrack(mark: &str) {
     crate::lock(&LIVE).retain(|(_, m)| m != mark);
 }
@@ -67,8 +71,8 @@ extern "C" fn sweep_all_at_exit() {
 
 /// Kills the process group (when there is one), then every process that carries `mark`, until
 /// none is left (a process may fork while the sweep runs; a few rounds catch what it started).
+#[cfg(unix)]
 pub fn kill(group: Option<i32>, mark: &str) {
-    #[cfg(unix)]
     if let Some(group) = group.filter(|g| *g > 1) {
         // SAFETY: kill(2) on the group the app-server led (never 0 or 1: our own group, or all).
         unsafe {
@@ -82,7 +86,6 @@ pub fn kill(group: Option<i32>, mark: &str) {
             return;
         }
         for pid in found {
-            #[cfg(unix)]
             // SAFETY: kill(2) on a process of this user that carries this tree's mark.
             unsafe {
                 libc::kill(pid, libc::SIGKILL);
@@ -221,8 +224,8 @@ fn environment(pid: i32) -> Option<Vec<Vec<u8>>> {
     Some(parts.take_while(|p| !p.is_empty()).map(<[u8]>::to_vec).collect())
 }
 
-/// Elsewhere the process group is all there is.
-#[cfg(not(any(target_os = "linux", target_os = "macos")))]
+/// Elsewhere (another unix) the process group is all there is.
+#[cfg(all(unix, not(any(target_os = "linux", target_os = "macos"))))]
 pub fn marked(_entry: &[u8]) -> Vec<i32> {
     Vec::new()
 }
