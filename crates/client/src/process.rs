@@ -85,6 +85,9 @@ pub async fn wait(mut child: Child, tree: ProcessTree, mut kill: mpsc::Unbounded
             Some(signal) = kill.recv() => tree.signal(&mut child, signal),
         }
     };
+    // What the app-server left: asked to end, then killed (dropping the tree kills what remains).
+    #[cfg(unix)]
+    tree::end(tree.group, &tree.mark).await;
     drop(tree);
     match status {
         Ok(s) => Exit {

@@ -13,7 +13,8 @@
 //! environment) is not found; nor one running as another user.
 //!
 //! Trees are swept when they end (close(), the app-server exiting or killed), and at process exit
-//! (an `atexit` hook): a program that ends without close() leaves nothing either. On Windows a job
+//! (an `atexit` hook): a program that ends without close() leaves nothing either. A sweep asks
+//! first (SIGTERM, a short grace for exit traps to run), then kills. On Windows a job
 //! object holds the tree instead (process.rs); only the mark is set there.
 
 #[cfg(unix)]
@@ -64,32 +65,71 @@ extern "C" fn sweep_all_at_exit() {
         Err(std::sync::TryLockError::Poisoned(e)) => e.into_inner().clone(),
         Err(std::sync::TryLockError::WouldBlock) => return,
     };
+    // A short grace at exit: the process is ending, and its embedder is waiting for it.
+    for (group, mark) in &trees {
+        signal(Some(*group), mark, libc::SIGTERM);
+    }
+    let until = std::time::Instant::now() + std::time::Duration::from_millis(300);
+    while std::time::Instant::now() < until && trees.iter().any(|(_, m)| !marked(entry(m).as_bytes()).is_empty()) {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
     for (group, mark) in trees {
         kill(Some(group), &mark);
     }
+}
+
+/// How long what is left of a tree may take to end after SIGTERM before SIGKILL: enough for a
+/// shell's exit traps (pyenv's rehash removes its lock file in one; killed outright, it leaves the
+/// lock behind and every later login shell waits 60 s for it).
+#[cfg(unix)]
+pub const GRACE: std::time::Duration = std::time::Duration::from_millis(500);
+
+#[cfg(unix)]
+fn entry(mark: &str) -> String {
+    format!("{MARK}={mark}")
+}
+
+/// Ends a tree once its app-server is gone: SIGTERM to the group and every marked process, up to
+/// [`GRACE`] for them to go, then SIGKILL to whatever is left.
+#[cfg(unix)]
+pub async fn end(group: Option<i32>, mark: &str) {
+    let entry = entry(mark);
+    if signal(group, mark, libc::SIGTERM) {
+        let until = tokio::time::Instant::now() + GRACE;
+        while tokio::time::Instant::now() < until && !marked(entry.as_bytes()).is_empty() {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+    kill(group, mark);
+}
+
+/// Sends `sig` to the group and to every process that carries `mark`; whether any marked process
+/// was found.
+#[cfg(unix)]
+fn signal(group: Option<i32>, mark: &str, sig: libc::c_int) -> bool {
+    if let Some(group) = group.filter(|g| *g > 1) {
+        // SAFETY: kill(2) on the group the app-server led (never 0 or 1: our own group, or all).
+        unsafe {
+            libc::kill(-group, sig);
+        }
+    }
+    let found = marked(entry(mark).as_bytes());
+    for pid in &found {
+        // SAFETY: kill(2) on a process of this user that carries this tree's mark.
+        unsafe {
+            libc::kill(*pid, sig);
+        }
+    }
+    !found.is_empty()
 }
 
 /// Kills the process group (when there is one), then every process that carries `mark`, until
 /// none is left (a process may fork while the sweep runs; a few rounds catch what it started).
 #[cfg(unix)]
 pub fn kill(group: Option<i32>, mark: &str) {
-    if let Some(group) = group.filter(|g| *g > 1) {
-        // SAFETY: kill(2) on the group the app-server led (never 0 or 1: our own group, or all).
-        unsafe {
-            libc::kill(-group, libc::SIGKILL);
-        }
-    }
-    let entry = format!("{MARK}={mark}");
     for _ in 0..5 {
-        let found = marked(entry.as_bytes());
-        if found.is_empty() {
+        if !signal(group, mark, libc::SIGKILL) {
             return;
-        }
-        for pid in found {
-            // SAFETY: kill(2) on a process of this user that carries this tree's mark.
-            unsafe {
-                libc::kill(pid, libc::SIGKILL);
-            }
         }
     }
 }
