@@ -169,7 +169,7 @@ export class Codex implements AsyncDisposable {
 
   async forkThread(threadId: string, params?: ThreadForkOptions): Promise<Thread> {
     const id = requireId(threadId, "forkThread");
-    const r = await this.request("thread/fork", { ...this.#threadParams("thread/fork", params, "forkThread", ["threadId"]), threadId: id });
+    const r = await this.request("thread/fork", { ...this.#threadParams("thread/fork", params, "forkThread", ["threadId"]), threadId: id, excludeTurns: true });
     return new Thread(this, r.thread.id, r.thread.modelProvider);
   }
 
