@@ -84,6 +84,15 @@ export async function usage(): Promise<void> {
   const paused: ThreadGoal = await thread.pauseGoal();
   void ids, snapshot, goalResult.turnIds, again2.goal?.status, paused.status;
 
+  // A goal run followed from anywhere, and a paused goal resumed as a new run.
+  const attached: GoalHandle = await thread.attachGoal({ signal: AbortSignal.timeout(10_000) });
+  const followed: TurnResult = await attached.result();
+  const resumedRun: GoalHandle = await thread.resumeGoal({ tokenBudget: 50_000, startTimeoutMs: 5_000 });
+  const unlimited: GoalHandle = await thread.resumeGoal({ tokenBudget: null });
+  const codes: CodexError["code"][] = ["ERR_NO_GOAL", "ERR_GOAL_COMPLETE", "ERR_MODEL_UNREACHABLE", "ERR_STREAM_CONSUMED"];
+  void followed.turnIds, resumedRun.id, unlimited.goal, codes;
+  await Codex.start({ modelUnreachableTimeoutMs: 120_000 });
+
   const list = await codex.listThreads({ limit: 10 });
   for (const t of list.data) console.log(t.id);
   const forked = await codex.forkThread(thread.id);
