@@ -146,6 +146,34 @@ add("turn: a summary the schema does not list", { setup: "thread", run: unsent((
 add("startThread: a cwd that does not exist", { setup: "codex", run: ({ codex }) => codex.startThread({ cwd: "/nope" }), expect: invalid(/startThread: cwd "\/nope" does not exist/) });
 add("startThread: a sandbox the schema does not list", { setup: "codex", run: ({ codex }) => codex.startThread({ sandbox: "none" }), expect: invalid(/startThread: sandbox must be one of "read-only", "workspace-write", "danger-full-access", got "none"/, "RangeError") });
 add("resumeThread: a personality of the wrong type", { setup: "codex", run: ({ codex }) => codex.resumeThread("x", { personality: 3 }), expect: invalid(/resumeThread: personality must be one of "none", "friendly", "pragmatic", got 3/) });
+add("attachGoal: a signal already aborted", {
+  setup: "thread",
+  run: ({ thread }) => thread.attachGoal({ signal: AbortSignal.abort() }),
+  expect: { code: "ABORT_ERR", kind: "AbortError", message: /attachGoal was aborted/ },
+});
+add("attachGoal: a signal of the wrong type", { setup: "thread", run: ({ thread }) => thread.attachGoal({ signal: "now" }), expect: invalid(/attachGoal: signal must be an AbortSignal/) });
+add("resumeGoal: a signal already aborted", {
+  setup: "thread",
+  run: ({ thread }) => thread.resumeGoal({ signal: AbortSignal.abort() }),
+  expect: { code: "ABORT_ERR", kind: "AbortError", message: /resumeGoal was aborted/ },
+});
+add("resumeGoal: a budget that is not a number", { setup: "thread", run: ({ thread }) => thread.resumeGoal({ tokenBudget: "lots" }), expect: invalid(/resumeGoal: tokenBudget must be a number/) });
+add("resumeGoal: a misspelt option", { setup: "thread", run: ({ thread }) => thread.resumeGoal({ budget: 5 }), expect: invalid(/resumeGoal: unknown option "budget"/) });
+add("resumeGoal: aborted while the resume starts", {
+  setup: "thread",
+  model: { fallback: () => reply("working") },
+  check: ({ outcome, value }) => outcome === "resolved" && value.name === "AbortError" && value.goal !== "active" && value.status !== "active",
+  run: async ({ thread, codex }) => {
+    await thread.goal("first").then((g) => g.cancel());
+    const ac = new AbortController();
+    const pending = thread.resumeGoal({ signal: ac.signal });
+    setTimeout(() => ac.abort(), 5);
+    const err = await pending.then((g) => g.cancel().then(() => ({ name: "AbortError" })), (e) => e);
+    const goal = await thread.getGoal();
+    const info = await codex.readThread(thread.id);
+    return { name: err.name, goal: goal?.status, status: info.status.type };
+  },
+});
 add("steer: after a plain turn ended", {
   setup: "thread",
   run: async ({ thread }) => {
