@@ -62,7 +62,7 @@ test("the stream runs from turn/started to turn/completed with every delta of th
     assert.equal(result.items.length, events.filter((e) => e.method === "item/completed").length);
   }));
 
-test("result() settles after breaking out of the stream, and a later iteration ends at once", T, () =>
+test("result() settles after breaking out of the stream, and a later iteration is told the stream was given up", T, () =>
   withCodex([reply("abcdefghijklmnopqrstuvwxyz")], async ({ codex }) => {
     const thread = await codex.startThread();
     const turn = await thread.turn("go");
@@ -71,7 +71,7 @@ test("result() settles after breaking out of the stream, and a later iteration e
     }
     const result = await turn.result();
     assert.equal(result.finalResponse, "abcdefghijklmnopqrstuvwxyz");
-    assert.deepEqual(await collect(turn), []);
+    await assert.rejects(collect(turn), { code: "ERR_STREAM_CONSUMED" });
   }));
 
 test("steer() adds input to the running turn", T, () => {
