@@ -121,7 +121,7 @@ impl Route {
 
     fn lock(&self) -> MutexGuard<'_, RouteState> {
         // A panic elsewhere must not wedge every later call: the state stays usable.
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+        crate::lock(&self.state)
     }
 
     pub fn view(&self) -> View<'_> {
@@ -181,7 +181,7 @@ impl Route {
             self.progress.send_modify(|n| *n += 1);
         }
         if let Some(result) = st.engine.result().filter(|_| self.outcome.borrow().is_none()) {
-            match self.doomed.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            match crate::lock(&self.doomed).take() {
                 Some(error) => {
                     if let Some(tx) = st.events.take() {
                         let _ = tx.fail(error.clone());
@@ -327,7 +327,7 @@ impl Route {
 
     /// The run is being stopped because of `error`: it ends with it, once the engine says it ended.
     pub fn doom(&self, error: ClientError) {
-        *self.doomed.lock().unwrap_or_else(|e| e.into_inner()) = Some(error);
+        *crate::lock(&self.doomed) = Some(error);
     }
 
     /// Ends the run with an error: the stream and the result both see it.

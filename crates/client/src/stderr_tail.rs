@@ -11,14 +11,14 @@ pub struct StderrTail(Arc<Mutex<VecDeque<u8>>>);
 
 impl StderrTail {
     pub fn push(&self, bytes: &[u8]) {
-        let mut buf = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let mut buf = crate::lock(&self.0);
         buf.extend(bytes);
         let excess = buf.len().saturating_sub(STDERR_TAIL_BYTES);
         buf.drain(..excess);
     }
 
     pub fn text(&self) -> String {
-        let buf = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let buf = crate::lock(&self.0);
         let (a, b) = buf.as_slices();
         let mut bytes = Vec::with_capacity(buf.len());
         bytes.extend_from_slice(a);

@@ -79,6 +79,11 @@ fn duration(what: &str, ms: Option<f64>) -> std::result::Result<Option<Duration>
     options::millis(what, ms).map(|ms| ms.map(Duration::from_millis))
 }
 
+/// How long a goal's start may wait for its first turn (`startTimeoutMs`, 30 s unless given).
+fn start_timeout(ms: Option<f64>) -> std::result::Result<Duration, ClientError> {
+    duration("startTimeoutMs", ms).map(|t| t.unwrap_or(Duration::from_secs(30)))
+}
+
 /// Runs a client future on its own task: a panic in it becomes `ERR_PANIC` rather than an abort.
 async fn guarded<T: Send + 'static>(
     fut: impl Future<Output = std::result::Result<T, ClientError>> + Send + 'static,
@@ -288,10 +293,10 @@ impl BindingClient {
     ) -> Result<AsyncBlock<Either<BindingTurn, BindingError>>> {
         let client = self.client.clone();
         let token = cancel.token.clone();
-        let start_timeout = duration("startTimeoutMs", start_timeout_ms);
+        let start_timeout = start_timeout(start_timeout_ms);
         AsyncBlockBuilder::new(async move {
             let start_timeout = match start_timeout {
-                Ok(t) => t.unwrap_or(Duration::from_secs(30)),
+                Ok(t) => t,
                 Err(e) => return Ok(Either::B(e.into())),
             };
             let start = GoalStart {
@@ -337,10 +342,10 @@ impl BindingClient {
     ) -> Result<AsyncBlock<Either<BindingTurn, BindingError>>> {
         let client = self.client.clone();
         let token = cancel.token.clone();
-        let start_timeout = duration("startTimeoutMs", start_timeout_ms);
+        let start_timeout = start_timeout(start_timeout_ms);
         AsyncBlockBuilder::new(async move {
             let start_timeout = match start_timeout {
-                Ok(t) => t.unwrap_or(Duration::from_secs(30)),
+                Ok(t) => t,
                 Err(e) => return Ok(Either::B(e.into())),
             };
             let token_budget = match token_budget
