@@ -5,7 +5,7 @@
 //! The mark is a variable in the app-server's environment (`CODEX_SDK_TREE=<token>`, unique to
 //! one client). Every process it starts inherits it, whatever session, group or parent it ends up
 //! in, so a sweep finds them all among this user's processes: under `/proc` on Linux, through
-//! `sysctl(KERN_PROCARGS2)` on macOS. Why this and not the alternatives (measured in
+//! libproc and `sysctl(KERN_PROCARGS2)` on macOS. Why this and not the alternatives (measured in
 //! docs/reliability.md): a child subreaper needs a process of its own between Node and the
 //! app-server to stay in place after Node exits (a subreaper Node would collect every orphan of the
 //! embedder's other children); cgroups are only usable where a manager delegated one. The limit: a
@@ -178,44 +178,36 @@ pub fn marked(entry: &[u8]) -> Vec<i32> {
         .collect()
 }
 
+/// This user's live processes, through libproc: every pid, then each one's owner and state.
 #[cfg(target_os = "macos")]
 fn pids_of(uid: libc::uid_t) -> Vec<i32> {
-    let mut mib = [libc::CTL_KERN, libc::KERN_PROC, libc::KERN_PROC_UID, uid as libc::c_int];
-    let mut size: libc::size_t = 0;
-    // SAFETY: sysctl(3) asked for the size first, then filled into a buffer of that size.
-    unsafe {
-        if libc::sysctl(
-            mib.as_mut_ptr(),
-            4,
-            std::ptr::null_mut(),
-            &mut size,
-            std::ptr::null_mut(),
-            0,
-        ) != 0
-        {
-            return Vec::new();
-        }
-        let count = size / std::mem::size_of::<libc::kinfo_proc>() + 16;
-        let mut procs: Vec<libc::kinfo_proc> = Vec::with_capacity(count);
-        size = count * std::mem::size_of::<libc::kinfo_proc>();
-        if libc::sysctl(
-            mib.as_mut_ptr(),
-            4,
-            procs.as_mut_ptr().cast(),
-            &mut size,
-            std::ptr::null_mut(),
-            0,
-        ) != 0
-        {
-            return Vec::new();
-        }
-        procs.set_len(size / std::mem::size_of::<libc::kinfo_proc>());
-        procs
-            .iter()
-            .filter(|p| p.kp_proc.p_stat != libc::SZOMB as libc::c_char)
-            .map(|p| p.kp_proc.p_pid)
-            .collect()
+    // SAFETY: proc_listallpids(3) fills at most the buffer's size; asked with none, it counts.
+    let count = unsafe { libc::proc_listallpids(std::ptr::null_mut(), 0) };
+    if count <= 0 {
+        return Vec::new();
     }
+    let mut pids = vec![0 as libc::pid_t; count as usize + 64];
+    let size = (pids.len() * std::mem::size_of::<libc::pid_t>()) as libc::c_int;
+    // SAFETY: as above, into a buffer of `size` bytes.
+    let n = unsafe { libc::proc_listallpids(pids.as_mut_ptr().cast(), size) };
+    pids.truncate(n.max(0) as usize);
+    pids.into_iter()
+        .filter(|pid| {
+            // SAFETY: proc_pidinfo(3) fills one proc_bsdinfo; a zeroed one is a valid value.
+            let mut info: libc::proc_bsdinfo = unsafe { std::mem::zeroed() };
+            let wanted = std::mem::size_of::<libc::proc_bsdinfo>() as libc::c_int;
+            let got = unsafe {
+                libc::proc_pidinfo(
+                    *pid,
+                    libc::PROC_PIDTBSDINFO,
+                    0,
+                    (&mut info as *mut libc::proc_bsdinfo).cast(),
+                    wanted,
+                )
+            };
+            got == wanted && info.pbi_uid == uid && info.pbi_status != libc::SZOMB
+        })
+        .collect()
 }
 
 /// A process's environment from KERN_PROCARGS2: argc, the executable path, NUL padding, argc
