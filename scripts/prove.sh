@@ -3,7 +3,7 @@
 # machine can build, the tarballs installed into fresh apps (linux-x64 natively, linux-arm64 under
 # qemu), the long goal-control sweep, 40 goals through a link cut for up to 10 s at random points,
 # and the Windows proof under Wine (scripts/prove-windows.sh, which installs Wine and mingw-w64 itself).
-# Needs Debian's qemu-user, libc6-arm64-cross and file.
+# Needs Debian's qemu-user, libc6-arm64-cross, libstdc++6-arm64-cross and file.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,6 +11,7 @@ for tool in qemu-aarch64 readelf file; do
   command -v "$tool" >/dev/null || { echo "prove.sh needs $tool (apt-get install qemu-user binutils file)"; exit 1; }
 done
 [ -d /usr/aarch64-linux-gnu/lib ] || { echo "prove.sh needs libc6-arm64-cross (the arm64 sysroot for qemu)"; exit 1; }
+[ -f /usr/aarch64-linux-gnu/lib/libstdc++.so.6 ] || { echo "prove.sh needs libstdc++6-arm64-cross (arm64 Node links it)"; exit 1; }
 
 # The published Windows targets (MSVC) are built on Windows runners by the release workflow:
 # cross-building them needs the MSVC CRT and SDK, which would be downloaded from Microsoft. The GNU
