@@ -45,7 +45,9 @@ async function assertMatchesHistory(r, { direct, threadId, events, what }) {
   const first = thread.turns.findIndex((t) => t.id === r.id);
   assert.ok(first >= 0, `${what}: the run's first turn is in the history`);
   const run = thread.turns.slice(first);
-  assert.deepEqual(r.turnIds, run.map((t) => t.id), `${what}: every physical turn, in order`);
+  // What the run ended as and what the history holds, so that a failure says which side is off.
+  const seen = `result ${r.status}/${r.goal?.status}, history ${run.map((t) => t.status).join(",")}`;
+  assert.deepEqual(r.turnIds, run.map((t) => t.id), `${what}: every physical turn, in order (${seen})`);
   assert.deepEqual(r.items, run.flatMap((t) => t.items), `${what}: every item, as the history has it`);
   assert.equal(r.finalResponse, "All done.", what);
   assert.equal(r.status, "completed", what);
