@@ -14,6 +14,10 @@
 //                           after FAKE_GOAL_SET_DELAY_MS when set; with only a status: {goal}
 //   spawn                   starts a `sleep` grandchild (as a tool would) and answers {pid}
 //   received                answers the methods received so far, in order
+// FAKE_THREAD (JSON `{goal, views: [turns, …]}`) scripts a stored thread instead: `thread/resume`
+// (without `excludeTurns`) answers with the first view of its turns, each `thread/read` with turns
+// with the next view (the last one repeated), and `thread/goal/get` its goal: a history the server
+// is still settling.
 // FAKE_BANNER in the environment is printed to stdout before anything else (a noisy shell wrapper);
 // FAKE_INITIALIZE_RESULT (JSON) replaces the answer to `initialize` (a server of another kind).
 import { spawn } from "node:child_process";
@@ -25,6 +29,12 @@ const waiting = new Map();
 const received = [];
 let overloads = 0;
 let asked = 0;
+const stored = process.env.FAKE_THREAD ? JSON.parse(process.env.FAKE_THREAD) : null;
+let views = 0;
+const storedThread = (id) => {
+  const turns = stored.views[Math.min(views++, stored.views.length - 1)];
+  return { thread: { id, turns, status: { type: "idle" } } };
+};
 
 readline.createInterface({ input: process.stdin, crlfDelay: Infinity }).on("line", (line) => {
   const msg = JSON.parse(line);
@@ -53,7 +63,15 @@ readline.createInterface({ input: process.stdin, crlfDelay: Infinity }).on("line
       waiting.set(id, (answer) => send({ id: msg.id, result: answer }));
       return send({ id, method: p.method, params: p.params ?? {} });
     }
+    case "thread/resume":
+      if (stored && p.excludeTurns) return send({ id: msg.id, result: { thread: { id: p.threadId, turns: [], status: { type: "idle" } } } });
+      if (stored) return send({ id: msg.id, result: storedThread(p.threadId) });
+      return;
+    case "thread/goal/get":
+      if (stored) return send({ id: msg.id, result: { goal: stored.goal } });
+      return;
     case "thread/read":
+      if (stored && p.includeTurns) return send({ id: msg.id, result: storedThread(p.threadId) });
       if (overloads < (p.failures ?? 0)) {
         overloads += 1;
         return send({ id: msg.id, error: { code: -32001, message: "Server overloaded; retry later." } });

@@ -22,6 +22,11 @@ use serde_json::{json, Value};
 use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
+
+/// The waits before reading again a history whose last turn is in doubt: the server settles it
+/// within milliseconds (it was seen to), so about two seconds in all is plenty.
+const SETTLE_WAITS_MS: [u64; 7] = [20, 40, 80, 160, 320, 640, 1_000];
 
 impl Client {
     /// After a reconnect: brings every run that waits for its history up to date. A run whose
@@ -63,7 +68,9 @@ impl Client {
             .request("thread/resume", Some(json!({"threadId": thread_id})))
             .await?;
         let start = route.run_start();
-        let history = HistoryTurn::list(&resumed["thread"]["turns"].take());
+        let history = self
+            .settled(thread_id, HistoryTurn::list(&resumed["thread"]["turns"].take()))
+            .await?;
         let goal = if route.is_goal() {
             Some(self.current_goal(thread_id).await?)
         } else {
@@ -77,6 +84,26 @@ impl Client {
             self.release(thread_id, route);
         }
         Ok(())
+    }
+
+    /// The history once its last turn is no longer in doubt (see `HistoryTurn::in_doubt`): read again
+    /// after a short while, a few times; a turn still in doubt after that was cut short by a server
+    /// that stopped, and is taken as it is.
+    async fn settled(&self, thread_id: &str, mut history: Vec<HistoryTurn>) -> Result<Vec<HistoryTurn>, ClientError> {
+        for wait_ms in SETTLE_WAITS_MS {
+            if !history.last().is_some_and(HistoryTurn::in_doubt) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(wait_ms)).await;
+            let mut read = self
+                .request(
+                    "thread/read",
+                    Some(json!({"threadId": thread_id, "includeTurns": true})),
+                )
+                .await?;
+            history = HistoryTurn::list(&read["thread"]["turns"].take());
+        }
+        Ok(history)
     }
 
     /// The thread's stored goal, if any.

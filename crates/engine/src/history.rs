@@ -11,7 +11,7 @@
 
 use crate::event::TurnHeader;
 use crate::Made;
-use codex_sdk_protocol::server_notification as m;
+use codex_sdk_protocol::{server_notification as m, TurnStatus};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::ops::Range;
@@ -56,6 +56,16 @@ impl HistoryTurn {
             method: m::ITEM_COMPLETED,
             params: json!({"threadId": thread_id, "turnId": turn_id, "item": item}),
         }
+    }
+
+    /// Whether the server has not settled this turn's end yet. The app-server shows a turn whose end
+    /// it has not recorded as `interrupted` whenever its status watcher says the thread is not
+    /// running, and that watcher lags the turn's own record for a moment as a turn starts and ends:
+    /// read then, a turn running or just completed looks interrupted. A real interrupt is recorded
+    /// with its `completedAt`; this one has none. Read again a moment later, it settles (or stays so,
+    /// when the server stopped in the middle of the turn).
+    pub fn in_doubt(&self) -> bool {
+        self.header.status == Some(TurnStatus::Interrupted) && self.header.completed_at.is_none()
     }
 
     fn begins_with_user_message(&self) -> bool {
@@ -178,5 +188,17 @@ mod tests {
             h[1].header.status, None,
             "a status this version does not know is not fatal"
         );
+    }
+
+    #[test]
+    fn an_interrupted_turn_without_its_end_recorded_is_in_doubt() {
+        let h = HistoryTurn::list(&json!([
+            {"id": "stale", "status": "interrupted", "startedAt": 100, "completedAt": null, "items": []},
+            {"id": "real", "status": "interrupted", "startedAt": 100, "completedAt": 101, "durationMs": 588, "items": []},
+            {"id": "done", "status": "completed", "startedAt": 100, "completedAt": 101, "items": []},
+            {"id": "running", "status": "inProgress", "startedAt": 100, "items": []},
+        ]));
+        let doubt: Vec<bool> = h.iter().map(HistoryTurn::in_doubt).collect();
+        assert_eq!(doubt, [true, false, false, false]);
     }
 }
