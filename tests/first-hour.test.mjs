@@ -11,6 +11,7 @@ import path from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { Codex, CodexError, TransportClosedError } from "../index.mjs";
+import { shellHome } from "./support/codex-home.mjs";
 import { makeCodexHome } from "./support/codex-home.mjs";
 import { collect, withCodex } from "./support/harness.mjs";
 import { reply } from "./support/mock-model.mjs";
@@ -22,7 +23,7 @@ const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../cli/c
 /** A CODEX_HOME as a new user has it: no config (the OpenAI provider), no account. */
 function freshHome() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "codex-sdk-fresh-"));
-  return { dir, env: { CODEX_HOME: dir, CODEX_APP_SERVER_DISABLE_MANAGED_CONFIG: "1", RUST_LOG: "warn" }, cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) };
+  return { dir, env: { CODEX_HOME: dir, CODEX_APP_SERVER_DISABLE_MANAGED_CONFIG: "1", RUST_LOG: "warn", HOME: shellHome(dir) }, cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) };
 }
 
 /** A CODEX_HOME whose model provider is a port nothing listens on: the server retries, then waits for the network. */

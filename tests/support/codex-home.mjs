@@ -22,7 +22,19 @@ stream_max_retries = 0
   );
   return {
     dir,
-    env: { CODEX_HOME: dir, CODEX_APP_SERVER_DISABLE_MANAGED_CONFIG: "1", RUST_LOG: "warn" },
+    env: { CODEX_HOME: dir, CODEX_APP_SERVER_DISABLE_MANAGED_CONFIG: "1", RUST_LOG: "warn", HOME: shellHome(dir) },
     cleanup: () => fs.rmSync(dir, { recursive: true, force: true }),
   };
+}
+
+/**
+ * An empty home for the app-server's login shell (its tool calls and shell snapshot run `bash -lc`):
+ * the tests must not run this machine's `.bashrc`. It is slow and shared, and a shell killed in the
+ * middle of it can break it for every later one (pyenv's rehash, killed holding its lock, made every
+ * login shell on this machine wait 60 s for it).
+ */
+export function shellHome(dir) {
+  const home = path.join(dir, "home");
+  fs.mkdirSync(home, { recursive: true });
+  return home;
 }
