@@ -58,8 +58,8 @@ export declare class BindingClient {
 }
 
 export declare class BindingStream {
-  /** Up to `max` notifications as one JSON array text; `null` once the stream ended. */
-  next(max: number): Promise<string | undefined | null | BindingError>
+  /** Up to `max` notifications as a `BindingBatch`; `null` once the stream ended. */
+  next(max: number): Promise<BindingBatch | undefined | null | BindingError>
   discard(): void
 }
 
@@ -70,8 +70,8 @@ export declare class BindingTurn {
   turnIds(): Array<string>
   /** JSON of the latest goal snapshot seen, `null` for a plain turn. */
   goal(): string | null
-  /** Up to `max` of this turn's notifications as one JSON array text; `null` after `turn/completed`. */
-  next(max: number): Promise<string | undefined | null | BindingError>
+  /** Up to `max` of this turn's notifications as a `BindingBatch`; `null` after `turn/completed`. */
+  next(max: number): Promise<BindingBatch | undefined | null | BindingError>
   stopStreaming(): void
   /** The `TurnResult` as JSON. */
   result(): Promise<string | BindingError>
@@ -87,6 +87,17 @@ export declare function __panicForTests(): void
 
 /** The async half of `__panicForTests`. */
 export declare function __panicForTestsAsync(): Promise<undefined | BindingError>
+
+/**
+ * A batch as it crosses: the hot deltas as fields (built in JavaScript from slices and interned
+ * ids), the other lines as one JSON array text, one `JSON.parse` per batch (see `SplitBatch`).
+ */
+export interface BindingBatch {
+  cold: string
+  text: string
+  layout: Float64Array
+  ids: Array<string>
+}
 
 export interface BindingClientInfo {
   name: string

@@ -1,5 +1,5 @@
 import { withSignal } from "./abort";
-import type { BindingError } from "../binding/index";
+import type { BindingBatch, BindingError } from "../binding/index";
 import { settle } from "./outcome";
 
 /** Notifications per batch at most; a batch holds what is waiting, so a live stream is not delayed. */
@@ -7,19 +7,20 @@ const BATCH = 1024;
 
 /**
  * @internal An async iterator over a native stream of notifications, pulled in batches: each batch crosses
- * the binding as one JSON array text and is built by one `JSON.parse`. The next batch is asked for
+ * the binding as the fields of its deltas plus one JSON array text of its other lines (see `build`).
+ * The next batch is asked for
  * before the current one is parsed, so the native side assembles it while JS works. `return()` (a
  * `break` out of `for await`) calls `stop` so nothing more is buffered.
  */
 export function lineIterator<T>(
-  next: (max: number) => Promise<string | null | undefined | BindingError>,
+  next: (max: number) => Promise<BindingBatch | null | undefined | BindingError>,
   stop: () => void,
   signal?: AbortSignal,
 ): AsyncIterableIterator<T> {
   let batch: T[] = [];
   let index = 0;
   let done = false;
-  let ahead: Promise<string | null | undefined> | null = null;
+  let ahead: Promise<BindingBatch | null | undefined> | null = null;
   const ask = () => {
     const p = settle(next(BATCH));
     p.catch(() => {}); // surfaces when awaited, in order
@@ -33,11 +34,11 @@ export function lineIterator<T>(
     }
   };
   const fill = async (): Promise<boolean> => {
-    const lines = await withSignal(ahead ?? ask(), signal, "iteration");
+    const next = await withSignal(ahead ?? ask(), signal, "iteration");
     ahead = null;
-    if (lines === null || lines === undefined) return false;
+    if (next === null || next === undefined) return false;
     if (!done) ahead = ask();
-    batch = parseBatch(lines) as T[];
+    batch = build(next) as T[];
     index = 0;
     return true;
   };
@@ -68,6 +69,53 @@ export function lineIterator<T>(
       return this;
     },
   };
+}
+
+/** The hot methods, in the order of `HOT_METHODS` (crates/protocol/src/hot.rs). */
+const HOT = [
+  "item/agentMessage/delta",
+  "item/reasoning/textDelta",
+  "item/reasoning/summaryTextDelta",
+  "item/plan/delta",
+  "item/commandExecution/outputDelta",
+  "item/fileChange/outputDelta",
+];
+const CONTENT_INDEX = 2;
+const SUMMARY_INDEX = 3;
+/** Numbers per line in a batch's layout (`STRIDE` in crates/client/src/split.rs). */
+const STRIDE = 8;
+const NO_COLD: unknown[] = [];
+
+/**
+ * The notifications of a batch, in order. A delta is built from its fields as `JSON.parse` would
+ * build its line: the same keys in the same order (an object literal per shape, so each shape keeps
+ * one hidden class), the text a slice of the batch's decoded texts, the ids shared strings. Each
+ * other line is the next element of the batch's JSON array text.
+ */
+function build({ cold, text, layout, ids }: BindingBatch): unknown[] {
+  const others = cold === "" ? NO_COLD : parseBatch(cold);
+  const n = layout.length / STRIDE;
+  const out = new Array<unknown>(n);
+  for (let i = 0, k = 0, c = 0; i < n; i++, k += STRIDE) {
+    const kind = layout[k];
+    if (kind === 0) {
+      out[i] = others[c++];
+      continue;
+    }
+    const threadId = ids[layout[k + 1]];
+    const turnId = ids[layout[k + 2]];
+    const itemId = ids[layout[k + 3]];
+    const delta = text.slice(layout[k + 4], layout[k + 5]);
+    const params =
+      kind === CONTENT_INDEX
+        ? { threadId, turnId, itemId, delta, contentIndex: layout[k + 6] }
+        : kind === SUMMARY_INDEX
+          ? { threadId, turnId, itemId, delta, summaryIndex: layout[k + 6] }
+          : { threadId, turnId, itemId, delta };
+    const emittedAtMs = layout[k + 7];
+    out[i] = emittedAtMs < 0 ? { method: HOT[kind - 1], params } : { method: HOT[kind - 1], params, emittedAtMs };
+  }
+  return out;
 }
 
 /** A batch from the binding (`[line\n,line\n,…]`). When a line in it is not JSON (the native reader

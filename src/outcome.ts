@@ -24,10 +24,15 @@ export function fromBindingError(e: BindingError): Error {
   }
 }
 
-/** Whether a value the binding returned is an error (a plain object; results are strings, class
- * instances, booleans or nothing). */
+/** Whether a value the binding returned is an error: a plain object with a `code` (results are
+ * strings, class instances, booleans, nothing, or a batch: a plain object without one). */
 function isBindingError(value: unknown): value is BindingError {
-  return value !== null && typeof value === "object" && Object.getPrototypeOf(value) === Object.prototype;
+  return (
+    value !== null &&
+    typeof value === "object" &&
+    Object.getPrototypeOf(value) === Object.prototype &&
+    typeof (value as { code?: unknown }).code === "string"
+  );
 }
 
 /** @internal The value of a native result, or its error thrown as the matching class. */

@@ -17,6 +17,7 @@ mod rollout;
 mod route;
 mod server_request;
 mod socket;
+mod split;
 mod stderr_tail;
 mod stdio;
 mod stream;
@@ -34,6 +35,7 @@ pub use goal::{GoalResume, GoalStart};
 pub use options::{ClientInfo, ClientOptions};
 pub use server_request::{default_answer, ServerRequest, ServerRequestEvent, ServerRequestHandler};
 pub use socket::{ConnectOptions, Reconnect};
+pub use split::{SplitBatch, STRIDE};
 pub use stream::{Batch, EventStream};
 pub use turn::TurnHandle;
 

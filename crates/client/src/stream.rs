@@ -1,6 +1,7 @@
 //! Event streams handed to the embedder: lines pulled in batches, so that a consumer crosses into
 //! the client once per batch rather than once per notification. Lines are queued already joined
-//! into the JSON array text a batch crosses as, so handing a batch over copies nothing.
+//! into one text per chunk (a JSON array's, as batches crossed until they were split: see
+//! split.rs), so taking a batch copies nothing.
 //!
 //! Memory policy for a consumer slower than the app-server: nothing changes until the backlog
 //! reaches the stream's `merge_after` notifications (`mergeDeltasAfter`, default
@@ -28,10 +29,10 @@ const CHUNK: usize = 1024;
 
 const DELTA: &str = "item/agentMessage/delta";
 
-/// Separates lines inside a batch's JSON array text. The JS side splits on it only when the array
-/// does not parse (a line the reader's scan let through is not JSON); a line from stdio never
-/// holds a raw newline.
-const SEPARATOR: &str = "\n,";
+/// Separates lines inside a batch's JSON array text (`split` writes its other lines the same way).
+/// The JS side splits on it only when the array does not parse (a line the reader's scan let
+/// through is not JSON); a line from stdio never holds a raw newline.
+pub(crate) const SEPARATOR: &str = "\n,";
 
 /// Lines as they will cross to the consumer: the text of a JSON array being built (`[` and the
 /// lines joined by [`SEPARATOR`], the `]` still to come), and where each line ends. Appending a
@@ -108,7 +109,8 @@ impl Batch {
         self.0.ends.is_empty()
     }
 
-    /// The JSON array text, as it crosses to JavaScript.
+    /// The JSON array text of the lines.
+    #[cfg(test)]
     pub fn into_json_array(self) -> String {
         self.0.text
     }

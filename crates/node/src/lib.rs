@@ -15,7 +15,7 @@ mod options;
 
 use codex_sdk_client::{
     code, Batch, CancelToken, Client, ClientError, EventStream, GoalResume, GoalStart, RequestId, RpcError,
-    ServerRequestEvent, TurnHandle,
+    ServerRequestEvent, SplitBatch, TurnHandle,
 };
 use napi::bindgen_prelude::*;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
@@ -97,11 +97,31 @@ async fn guarded<T: Send + 'static>(
     })
 }
 
-/// A batch crosses as one JSON array text: one JS string and one `JSON.parse` per batch, rather
-/// than one of each per notification (see `Batch` for how the JS side splits it when a line in it
-/// is not valid JSON).
-fn joined(batch: Option<Batch>) -> Option<String> {
-    batch.map(Batch::into_json_array)
+/// A batch as it crosses: the hot deltas as fields (built in JavaScript from slices and interned
+/// ids), the other lines as one JSON array text, one `JSON.parse` per batch (see `SplitBatch`).
+#[napi(object)]
+pub struct BindingBatch {
+    pub cold: String,
+    pub text: String,
+    pub layout: Float64Array,
+    pub ids: Vec<String>,
+}
+
+fn split(batch: Option<Batch>) -> Option<BindingBatch> {
+    batch.map(|b| {
+        let SplitBatch {
+            cold,
+            text,
+            layout,
+            ids,
+        } = b.split();
+        BindingBatch {
+            cold,
+            text,
+            layout: layout.into(),
+            ids,
+        }
+    })
 }
 
 /// Spawns the app-server and completes the handshake.
@@ -404,11 +424,11 @@ pub struct BindingStream {
 
 #[napi]
 impl BindingStream {
-    /// Up to `max` notifications as one JSON array text; `null` once the stream ended.
+    /// Up to `max` notifications as a `BindingBatch`; `null` once the stream ended.
     #[napi]
-    pub async fn next(&self, max: u32) -> Either<Option<String>, BindingError> {
+    pub async fn next(&self, max: u32) -> Either<Option<BindingBatch>, BindingError> {
         let events = self.events.clone();
-        guarded(async move { events.next_batch(max as usize).await.map(joined) }).await
+        guarded(async move { events.next_batch(max as usize).await.map(split) }).await
     }
 
     #[napi(catch_unwind)]
@@ -446,11 +466,11 @@ impl BindingTurn {
         self.handle.goal().and_then(|g| serde_json::to_string(&g).ok())
     }
 
-    /// Up to `max` of this turn's notifications as one JSON array text; `null` after `turn/completed`.
+    /// Up to `max` of this turn's notifications as a `BindingBatch`; `null` after `turn/completed`.
     #[napi]
-    pub async fn next(&self, max: u32) -> Either<Option<String>, BindingError> {
+    pub async fn next(&self, max: u32) -> Either<Option<BindingBatch>, BindingError> {
         let h = self.handle.clone();
-        guarded(async move { h.next_batch(max as usize).await.map(joined) }).await
+        guarded(async move { h.next_batch(max as usize).await.map(split) }).await
     }
 
     #[napi(catch_unwind)]

@@ -7,6 +7,7 @@ mod envelope;
 mod framing;
 pub mod generated;
 mod headline;
+pub mod hot;
 mod params;
 
 pub use envelope::{DecodeError, Message, RequestId, RpcError};
