@@ -82,6 +82,54 @@ async function plainFlood({ slow }) {
  * parsing (`parse` false), or parsing them with V8's JSON.parse in batches of 512 as the SDK's JS
  * side does (`parse` true). Timed like the clients: from sending turn/start to the last line.
  */
+/**
+ * A floor for a stream consumed with `for await`: reading the flood (lines counted, not parsed) while
+ * a `for await` loop takes one value per line from an iterator shaped like the SDK's (each `next()`
+ * an already-resolved promise while values last). What it costs above floor-read is what the
+ * AsyncIterator protocol itself costs per notification.
+ */
+async function floorIterate() {
+  const child = spawn(flood, [], { stdio: ["pipe", "pipe", "inherit"] });
+  const want = 3 + floodDeltas + 3;
+  const write = (msg) => child.stdin.write(JSON.stringify(msg) + "\n");
+  write({ id: 1, method: "initialize", params: {} });
+  write({ id: 2, method: "thread/start", params: {} });
+  const value = { method: "item/agentMessage/delta", params: {} };
+  let seen = 0;
+  let taken = 0;
+  let t0 = 0;
+  let wake = null;
+  child.stdout.on("data", (chunk) => {
+    for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) seen++;
+    if (seen >= 2 && t0 === 0) {
+      t0 = now();
+      write({ id: 3, method: "turn/start", params: { threadId: "bench-thread", input: [] } });
+    }
+    wake?.();
+  });
+  const iterator = {
+    next() {
+      if (taken >= want) return Promise.resolve({ done: true, value: undefined });
+      if (taken < seen) return Promise.resolve({ done: false, value: (taken++, value) });
+      return new Promise((resolve) => {
+        wake = () => {
+          wake = null;
+          resolve(this.next());
+        };
+      });
+    },
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
+  let n = 0;
+  for await (const v of iterator) if (v === value) n++;
+  const ms = now() - t0;
+  if (n !== want) throw new Error(`iterated ${n} of ${want}`);
+  child.stdin.end();
+  return ms;
+}
+
 async function floor({ parse }) {
   const child = spawn(flood, [], { stdio: ["pipe", "pipe", "inherit"] });
   const want = 3 + floodDeltas + 3; // 3 answers; turn/started, the deltas, item/completed, turn/completed
@@ -262,6 +310,7 @@ const cases = {
   "stream-all": () => (impl === "sdk" ? sdkFlood({ iterate: true, merge: false }) : plainFlood({})),
   "floor-read": () => floor({ parse: false }),
   "floor-parse": () => floor({ parse: true }),
+  "floor-iterate": floorIterate,
   "engine-deltas": deltaHeavy,
   stream: () => (impl === "sdk" ? sdkFlood({ iterate: true }) : plainFlood({})),
   result: () => (impl === "sdk" ? sdkFlood({ iterate: false }) : plainFlood({})),
