@@ -26,12 +26,10 @@ const ESCAPERS = [
 async function world() {
   const model = await startMockModel([reply([ESCAPERS[0]]), reply([ESCAPERS[1]]), reply("started")]);
   const home = makeCodexHome(model.url);
-  const shellHome = path.join(home.dir, "home");
-  fs.mkdirSync(shellHome);
-  fs.writeFileSync(path.join(shellHome, ".bashrc"), "sleep 660 > /dev/null 2>&1 &\n");
-  fs.writeFileSync(path.join(shellHome, ".bash_profile"), ". ~/.bashrc\n");
-  const env = { ...home.env, HOME: shellHome };
-  return { model, home, env, cleanup: async () => (await model.close(), home.cleanup()) };
+  // The login shell's home (home.env.HOME, empty for other tests) gets a .bashrc of its own.
+  fs.writeFileSync(path.join(home.env.HOME, ".bashrc"), "sleep 660 > /dev/null 2>&1 &\n");
+  fs.writeFileSync(path.join(home.env.HOME, ".bash_profile"), ". ~/.bashrc\n");
+  return { model, home, env: home.env, cleanup: async () => (await model.close(), home.cleanup()) };
 }
 
 /** The processes whose environment names this CODEX_HOME (all the app-server's tree inherits it),
