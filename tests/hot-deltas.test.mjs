@@ -3,11 +3,13 @@
 // keys in the same order, same values, plain prototypes, escapes and non-BMP text decoded alike —
 // for every recorded transcript and for generated lines that bend the shape every way we know.
 // Lines go through the whole reader: the fake app-server writes them, `notifications()` yields them.
+// The wasm build is held to the same: the aggregators hand out what they are given, relabelled or not.
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
+import * as wasm from "codex-app-server-sdk/wasm";
 import { Codex } from "../index.mjs";
 import { seeded } from "./support/goal-model.mjs";
 
@@ -56,7 +58,7 @@ const HOT = [
 ];
 
 /** Delta lines in the wire's shape and bent out of it, from a seeded generator. */
-function generated(count, seed) {
+function generated(count, seed, fixed = {}) {
   const rand = seeded(seed);
   const pick = (xs) => xs[Math.floor(rand() * xs.length)];
   const pieces = ["a", "token ", " ", "é", "😀", "\u2028", "\"", "\\", "\n", "\t", "\u0000", "\u001f", "/", "\ud800", "\udfff", "中文", "<>&", "\u{10FFFF}"];
@@ -65,7 +67,7 @@ function generated(count, seed) {
   const lines = [];
   for (let i = 0; i < count; i++) {
     const [method, indexField] = pick(HOT);
-    let params = { threadId: id(), turnId: id(), itemId: id(), delta: text() };
+    let params = { threadId: fixed.threadId ?? id(), turnId: fixed.turnId ?? id(), itemId: id(), delta: text() };
     if (indexField) params[indexField] = pick([0, 1, 7, 123456789]);
     const top = { method, params };
     if (rand() < 0.7) top.emittedAtMs = pick([1795552677372, 0, 999999999999999]);
@@ -127,4 +129,22 @@ test("a line that is not JSON among deltas becomes a warning, and the deltas aro
   assert.equal(got[1].method, "sdk/warning");
   assert.match(got[1].params.message, /not JSON/);
   assertAsParsed(got[2], b);
+});
+
+test("the wasm aggregators hand out the same deltas exactly as JSON.parse reads them, on a turn and on a goal", () => {
+  const threadId = "019dd1a0-8d8f-75b2-ad6a-8d151c7db0c7";
+  const turnId = "019dd1a0-8d9e-7430-a3db-ff3da4e6b3c5";
+  const hot = new Set(HOT.map(([m]) => m));
+  const lines = generated(3_000, 11, { threadId, turnId }).filter((l) => hot.has(JSON.parse(l).method));
+  assert.ok(lines.length > 2_000, `${lines.length} delta lines`);
+  const started = JSON.stringify({ method: "turn/started", params: { threadId, turn: { id: turnId, items: [], status: "inProgress", error: null } } });
+  for (const aggregator of [new wasm.TurnAggregator(threadId, turnId), new wasm.GoalAggregator(threadId)]) {
+    assert.equal(aggregator.push(started).length, 1);
+    for (const line of lines) {
+      const out = aggregator.push(line);
+      assert.equal(out.length, 1, line);
+      assertAsParsed(out[0], line);
+    }
+    aggregator.free();
+  }
 });
