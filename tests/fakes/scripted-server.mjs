@@ -31,10 +31,8 @@ let overloads = 0;
 let asked = 0;
 const stored = process.env.FAKE_THREAD ? JSON.parse(process.env.FAKE_THREAD) : null;
 let views = 0;
-const storedThread = (id) => {
-  const turns = stored.views[Math.min(views++, stored.views.length - 1)];
-  return { thread: { id, turns, status: { type: "idle" } } };
-};
+const storedThread = (id, turns) => ({ thread: { id, turns, status: { type: "idle" } } });
+const nextView = () => stored.views[Math.min(views++, stored.views.length - 1)];
 
 readline.createInterface({ input: process.stdin, crlfDelay: Infinity }).on("line", (line) => {
   const msg = JSON.parse(line);
@@ -64,14 +62,13 @@ readline.createInterface({ input: process.stdin, crlfDelay: Infinity }).on("line
       return send({ id, method: p.method, params: p.params ?? {} });
     }
     case "thread/resume":
-      if (stored && p.excludeTurns) return send({ id: msg.id, result: { thread: { id: p.threadId, turns: [], status: { type: "idle" } } } });
-      if (stored) return send({ id: msg.id, result: storedThread(p.threadId) });
+      if (stored) return send({ id: msg.id, result: storedThread(p.threadId, p.excludeTurns ? [] : nextView()) });
       return;
     case "thread/goal/get":
       if (stored) return send({ id: msg.id, result: { goal: stored.goal } });
       return;
     case "thread/read":
-      if (stored && p.includeTurns) return send({ id: msg.id, result: storedThread(p.threadId) });
+      if (stored && p.includeTurns) return send({ id: msg.id, result: storedThread(p.threadId, nextView()) });
       if (overloads < (p.failures ?? 0)) {
         overloads += 1;
         return send({ id: msg.id, error: { code: -32001, message: "Server overloaded; retry later." } });
