@@ -150,6 +150,17 @@ export interface BindingError {
   stderrTail?: string
 }
 
+/**
+ * How a batch's deltas are laid out: a line's kind is 0 for one in `cold`, else 1 + its method's
+ * place in `methods`; `index_fields[k]` is that method's integer field ("" for none); `stride`
+ * numbers describe each line. Read once by JavaScript, so the table has one source (hot.rs).
+ */
+export interface BindingHotLayout {
+  methods: Array<string>
+  indexFields: Array<string>
+  stride: number
+}
+
 /** A JSON-RPC error to answer a server request with. */
 export interface BindingRpcError {
   code: number
@@ -158,6 +169,8 @@ export interface BindingRpcError {
 
 /** Connects to a running app-server and completes the handshake. */
 export declare function connectClient(options: BindingConnectOptions): Promise<BindingClient | BindingError>
+
+export declare function hotLayout(): BindingHotLayout
 
 /** Spawns the app-server and completes the handshake. */
 export declare function startClient(options: BindingClientOptions): Promise<BindingClient | BindingError>

@@ -1,5 +1,6 @@
 import { withSignal } from "./abort";
 import type { BindingBatch, BindingError } from "../binding/index";
+import { binding } from "./native";
 import { settle } from "./outcome";
 
 /** Notifications per batch at most; a batch holds what is waiting, so a live stream is not delayed. */
@@ -71,19 +72,11 @@ export function lineIterator<T>(
   };
 }
 
-/** The hot methods, in the order of `HOT_METHODS` (crates/protocol/src/hot.rs). */
-const HOT = [
-  "item/agentMessage/delta",
-  "item/reasoning/textDelta",
-  "item/reasoning/summaryTextDelta",
-  "item/plan/delta",
-  "item/commandExecution/outputDelta",
-  "item/fileChange/outputDelta",
-];
-const CONTENT_INDEX = 2;
-const SUMMARY_INDEX = 3;
-/** Numbers per line in a batch's layout (`STRIDE` in crates/client/src/split.rs). */
-const STRIDE = 8;
+/** How the binding lays a batch out (crates/protocol/src/hot.rs, crates/client/src/split.rs): a
+ * line's kind is 0 for one in `cold`, else 1 + its method's place in the table. */
+const { methods, indexFields, stride: STRIDE } = binding.hotLayout();
+const HOT = ["", ...methods];
+const FIELD = ["", ...indexFields];
 const NO_COLD: unknown[] = [];
 
 /**
@@ -106,14 +99,17 @@ function build({ cold, text, layout, ids }: BindingBatch): unknown[] {
     const turnId = ids[layout[k + 2]];
     const itemId = ids[layout[k + 3]];
     const delta = text.slice(layout[k + 4], layout[k + 5]);
+    const field = FIELD[kind];
     const params =
-      kind === CONTENT_INDEX
-        ? { threadId, turnId, itemId, delta, contentIndex: layout[k + 6] }
-        : kind === SUMMARY_INDEX
-          ? { threadId, turnId, itemId, delta, summaryIndex: layout[k + 6] }
-          : { threadId, turnId, itemId, delta };
+      field === ""
+        ? { threadId, turnId, itemId, delta }
+        : field === "contentIndex"
+          ? { threadId, turnId, itemId, delta, contentIndex: layout[k + 6] }
+          : field === "summaryIndex"
+            ? { threadId, turnId, itemId, delta, summaryIndex: layout[k + 6] }
+            : { threadId, turnId, itemId, delta, [field]: layout[k + 6] };
     const emittedAtMs = layout[k + 7];
-    out[i] = emittedAtMs < 0 ? { method: HOT[kind - 1], params } : { method: HOT[kind - 1], params, emittedAtMs };
+    out[i] = emittedAtMs < 0 ? { method: HOT[kind], params } : { method: HOT[kind], params, emittedAtMs };
   }
   return out;
 }

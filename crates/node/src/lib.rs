@@ -15,7 +15,7 @@ mod options;
 
 use codex_sdk_client::{
     code, Batch, CancelToken, Client, ClientError, EventStream, GoalResume, GoalStart, RequestId, RpcError,
-    ServerRequestEvent, SplitBatch, TurnHandle,
+    ServerRequestEvent, SplitBatch, TurnHandle, STRIDE,
 };
 use napi::bindgen_prelude::*;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
@@ -105,6 +105,26 @@ pub struct BindingBatch {
     pub text: String,
     pub layout: Float64Array,
     pub ids: Vec<String>,
+}
+
+/// How a batch's deltas are laid out: a line's kind is 0 for one in `cold`, else 1 + its method's
+/// place in `methods`; `index_fields[k]` is that method's integer field ("" for none); `stride`
+/// numbers describe each line. Read once by JavaScript, so the table has one source (hot.rs).
+#[napi(object)]
+pub struct BindingHotLayout {
+    pub methods: Vec<String>,
+    pub index_fields: Vec<String>,
+    pub stride: u32,
+}
+
+#[napi]
+pub fn hot_layout() -> BindingHotLayout {
+    let hot = codex_sdk_protocol::hot::HOT_METHODS;
+    BindingHotLayout {
+        methods: hot.iter().map(|(m, _)| m.to_string()).collect(),
+        index_fields: hot.iter().map(|(_, f)| f.unwrap_or_default().to_string()).collect(),
+        stride: STRIDE as u32,
+    }
 }
 
 fn split(batch: Option<Batch>) -> Option<BindingBatch> {
