@@ -65,9 +65,18 @@ function generated(count, seed, fixed = {}) {
   const text = () => Array.from({ length: Math.floor(rand() * 6) }, () => pick(pieces)).join("");
   const id = () => pick(["019dd1a0-8d8f-75b2-ad6a-8d151c7db0c7", "msg_1", "rs_2", "", "x".repeat(40), "id\"q", "é"]);
   const lines = [];
+  // With `fixed.runs`, the method and item carry over for runs of up to 12 lines, as a stream's do.
+  let run = 0;
+  let shape = HOT[0];
+  let item = "";
   for (let i = 0; i < count; i++) {
-    const [method, indexField] = pick(HOT);
-    let params = { threadId: fixed.threadId ?? id(), turnId: fixed.turnId ?? id(), itemId: id(), delta: text() };
+    if (!fixed.runs || run-- <= 0) {
+      shape = pick(HOT);
+      item = id();
+      run = Math.floor(rand() * 12);
+    }
+    const [method, indexField] = shape;
+    let params = { threadId: fixed.threadId ?? id(), turnId: fixed.turnId ?? id(), itemId: fixed.runs ? item : id(), delta: text() };
     if (indexField) params[indexField] = pick([0, 1, 7, 123456789]);
     const top = { method, params };
     if (rand() < 0.7) top.emittedAtMs = pick([1795552677372, 0, 999999999999999]);
@@ -135,7 +144,7 @@ test("the wasm aggregators hand out the same deltas exactly as JSON.parse reads 
   const threadId = "019dd1a0-8d8f-75b2-ad6a-8d151c7db0c7";
   const turnId = "019dd1a0-8d9e-7430-a3db-ff3da4e6b3c5";
   const hot = new Set(HOT.map(([m]) => m));
-  const lines = generated(3_000, 11, { threadId, turnId }).filter((l) => hot.has(JSON.parse(l).method));
+  const lines = generated(3_000, 11, { threadId, turnId, runs: true }).filter((l) => hot.has(JSON.parse(l).method));
   assert.ok(lines.length > 2_000, `${lines.length} delta lines`);
   const started = JSON.stringify({ method: "turn/started", params: { threadId, turn: { id: turnId, items: [], status: "inProgress", error: null } } });
   for (const aggregator of [new wasm.TurnAggregator(threadId, turnId), new wasm.GoalAggregator(threadId)]) {
@@ -146,5 +155,63 @@ test("the wasm aggregators hand out the same deltas exactly as JSON.parse reads 
       assertAsParsed(out[0], line);
     }
     aggregator.free();
+  }
+});
+
+test("the wasm aggregators read a line that starts as the last delta did but is bent after it exactly as JSON.parse does, or refuse it as it does", () => {
+  const threadId = "019dd1a0-8d8f-75b2-ad6a-8d151c7db0c7";
+  const turnId = "019dd1a0-8d9e-7430-a3db-ff3da4e6b3c5";
+  const started = JSON.stringify({ method: "turn/started", params: { threadId, turn: { id: turnId, items: [], status: "inProgress", error: null } } });
+  const head = (method) => `{"method":"${method}","params":{"threadId":"${threadId}","turnId":"${turnId}","itemId":"msg_1","delta":"`;
+  const agent = head("item/agentMessage/delta");
+  const reasoning = head("item/reasoning/textDelta");
+  const bent = [
+    [agent, 'plain"}}'],
+    [agent, 'a\u0000b"}}'], // a raw control character: not JSON
+    [agent, 'a\nb"}}'],
+    [agent, 'a\\nb\\"c\\\\"}}'],
+    [agent, 'a\\qb"}}'], // an escape JSON does not have
+    [agent, 'a\\u12"}}'],
+    [agent, 'a\\ud800"}}'], // a lone surrogate, escaped
+    [agent, 'a\ud800"}}'], // and raw
+    [agent, 'a"}'], // cut short
+    [agent, 'a"}}x'],
+    [agent, 'a"} }'],
+    [agent, 'a","delta":"b"}}'], // the key twice: the last one wins
+    [agent, 'a"},"emittedAtMs":1795552677372}'],
+    [agent, 'a"},"emittedAtMs":01}'],
+    [agent, 'a"},"emittedAtMs":1e3}'],
+    [agent, 'a"},"emittedAtMs":-1}'],
+    [agent, 'a"},"emittedAtMs":9999999999999999}'],
+    [agent, 'a"},"emittedAtMs":1}}'],
+    [agent, 'a","contentIndex":1}}'], // an index this method has not
+    [reasoning, 'a","contentIndex":0}}'],
+    [reasoning, 'a","contentIndex":07}}'],
+    [reasoning, 'a","contentIndex":4294967296}}'],
+    [reasoning, 'a","summaryIndex":1}}'],
+    [reasoning, 'a"}}'], // the index missing
+    [reasoning, 'a","contentIndex":2},"emittedAtMs":0}'],
+  ];
+  for (const Make of [() => new wasm.TurnAggregator(threadId, turnId), () => new wasm.GoalAggregator(threadId)]) {
+    for (const [prefix, rest] of bent) {
+      const aggregator = Make();
+      aggregator.push(started);
+      // The same prefix twice first, so the line under test meets one that was read already.
+      for (let i = 0; i < 2; i++) assertAsParsed(aggregator.push(`${prefix}x${i}"${prefix === reasoning ? ',"contentIndex":3' : ""}}}`)[0], `${prefix}x${i}"${prefix === reasoning ? ',"contentIndex":3' : ""}}}`);
+      const line = prefix + rest;
+      let want;
+      try {
+        want = JSON.parse(line);
+      } catch {
+        assert.throws(() => aggregator.push(line), { code: "ERR_INVALID_ARGUMENT", message: /not JSON/ }, line);
+        aggregator.free();
+        continue;
+      }
+      const out = aggregator.push(line);
+      assert.equal(out.length, 1, line);
+      assert.deepStrictEqual(out[0], want, line);
+      assert.deepStrictEqual(Object.keys(out[0].params), Object.keys(want.params), line);
+      aggregator.free();
+    }
   }
 });

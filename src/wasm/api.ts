@@ -14,6 +14,7 @@ export interface RawModule {
   };
   readsParams(method: string): boolean;
   decodeMessage(line: string): string;
+  hotMethods(): string;
   encodeRequest(id: string, method: string, params?: string | null): string;
   activeTurnIdFromError(message: string): string | undefined;
 }
@@ -46,6 +47,33 @@ interface Message {
 
 /** A message this layer owns (parsed from a line) may be relabelled in place; a caller's is copied. */
 type Kept = [message: Message, owned: boolean];
+
+/** A hot method's shape after its text: the index field it has (or null) and its line's tail
+ * (`"`, the index, `}`, an optional `emittedAtMs`, `}`) in the numbers' forms that read back
+ * exactly (no sign, fraction, exponent or leading zero; few enough digits). */
+interface HotShape {
+  index: "contentIndex" | "summaryIndex" | null;
+  tail: RegExp;
+}
+
+/** The last hot line read: its text up to the delta's, the fields that text holds, and the
+ * engine's reusable answer it shares (`key` is `#reuseText` as it was; a new question retires it). */
+interface Slot {
+  prefix: string;
+  method: string;
+  threadId: string;
+  turnId: string;
+  itemId: string;
+  shape: HotShape;
+  key: readonly [string, string, string];
+}
+
+/** What a JSON string holds as is: no quote, backslash or control character. */
+const PLAIN = /^[^"\\\u0000-\u001f]*$/;
+/** A character a delta's text needs decoding for, or that makes the line no JSON at all. */
+const UNPLAIN = /[\\\u0000-\u001f]/;
+/** The rest of a JSON string after its opening quote, up to and with the closing one. */
+const STRING_REST = /(?:[^"\\\u0000-\u001f]|\\["\\/bfnrt]|\\u[0-9a-fA-F]{4})*"/y;
 
 /** `params.threadId`, or `params.thread.id`, as the protocol crate reads them ("" for none). */
 function threadIdOf(p: Message["params"]): string {
@@ -112,6 +140,15 @@ function json(value: unknown, name: string): string {
 export function wrap(raw: RawModule) {
   const dispose = (Symbol as { dispose?: symbol }).dispose;
 
+  // The hot methods as the engine knows them (crates/protocol/src/hot.rs), each with its tail.
+  const at = String.raw`(?:,"emittedAtMs":(0|[1-9]\d{0,14}))?\}$`;
+  const hot = new Map<string, HotShape>(
+    (JSON.parse(raw.hotMethods()) as [string, HotShape["index"]][]).map(([method, index]) => [
+      method,
+      { index, tail: new RegExp(index === null ? String.raw`^"\}` + at : String.raw`^","${index}":(0|[1-9]\d{0,8})\}` + at) },
+    ]),
+  );
+
   const readsParams = new Map<string, boolean>();
   const reads = (method: string) => {
     let r = readsParams.get(method);
@@ -167,6 +204,11 @@ export function wrap(raw: RawModule) {
       let msg: Message;
       let line: string | undefined;
       if (typeof message === "string") {
+        const slot = this.#slot;
+        if (slot !== null && this.#reuse >= 0 && slot.key === this.#reuseText) {
+          const read = this.#read(message, slot);
+          if (read !== undefined) return read;
+        }
         line = message;
         try {
           msg = JSON.parse(message);
@@ -196,6 +238,10 @@ export function wrap(raw: RawModule) {
         this.#reuse >= 0 && method === key[0] && params?.threadId === key[1] && params?.turnId === key[2]
           ? this.#reuse
           : this.#decide(msg, method, params, line, seq);
+      if (line !== undefined && this.#reuse >= 0) {
+        const shape = hot.get(method);
+        if (shape !== undefined) this.#remember(line, method, params, shape);
+      }
       switch (code) {
         case DROPPED:
           return [];
@@ -240,6 +286,70 @@ export function wrap(raw: RawModule) {
       this.#reuse = code & REUSABLE ? code & ~REUSABLE : -1;
       this.#reuseText = [method, threadText, turnText];
       return code & ~REUSABLE;
+    }
+
+    /** The last hot line read, whose prefix the next ones are compared with. */
+    #slot: Slot | null = null;
+
+    /** Keeps a hot line's text up to its delta's, when its ids are written as they are (so the
+     * text is exactly the fields', and a line that starts with it holds the same ones). */
+    #remember(line: string, method: string, params: Message["params"], shape: HotShape): void {
+      const threadId = params?.threadId;
+      const turnId = params?.turnId;
+      const itemId = params?.itemId;
+      if (typeof threadId !== "string" || typeof turnId !== "string" || typeof itemId !== "string") return;
+      const slot = this.#slot;
+      if (slot !== null && slot.key === this.#reuseText && slot.method === method && slot.threadId === threadId && slot.turnId === turnId && slot.itemId === itemId) return;
+      if (!PLAIN.test(threadId) || !PLAIN.test(turnId) || !PLAIN.test(itemId)) return;
+      const prefix = `{"method":"${method}","params":{"threadId":"${threadId}","turnId":"${turnId}","itemId":"${itemId}","delta":"`;
+      if (line.slice(0, prefix.length) !== prefix) return;
+      this.#slot = { prefix, method, threadId, turnId, itemId, shape, key: this.#reuseText };
+    }
+
+    /**
+     * A line that starts as the last hot one did, read from slices instead of parsed: its text
+     * (decoded by JSON.parse only when it has escapes) and its tail's numbers. The engine's answer
+     * for that method, thread and turn holds, so no call is made either. `undefined`: anything
+     * else, which takes the full parse (and its error, for a line that is not JSON).
+     */
+    #read(line: string, slot: Slot): unknown[] | undefined {
+      const start = slot.prefix.length;
+      if (line.slice(0, start) !== slot.prefix) return undefined;
+      let end = line.indexOf('"', start);
+      if (end < 0) return undefined;
+      let delta = line.slice(start, end);
+      if (UNPLAIN.test(delta)) {
+        STRING_REST.lastIndex = start;
+        if (!STRING_REST.test(line)) return undefined;
+        end = STRING_REST.lastIndex - 1;
+        delta = JSON.parse(line.slice(start - 1, end + 1)) as string;
+      }
+      const { index, tail } = slot.shape;
+      let indexValue = 0;
+      let emittedAtMs: string | undefined;
+      const rest = line.slice(end);
+      if (index !== null || rest !== '"}}') {
+        const m = tail.exec(rest);
+        if (m === null) return undefined;
+        if (index === null) emittedAtMs = m[1];
+        else {
+          indexValue = Number(m[1]);
+          emittedAtMs = m[2];
+        }
+      }
+      this.#seq++;
+      const code = this.#reuse;
+      if (code === DROPPED) return [];
+      const { method, threadId, itemId } = slot;
+      const turnId = code === RELABEL ? (this.#logical ??= this.raw.logical_turn_id() ?? null) : slot.turnId;
+      // One literal per shape, keys in the line's order, as JSON.parse builds it.
+      const params =
+        index === "contentIndex"
+          ? { threadId, turnId, itemId, delta, contentIndex: indexValue }
+          : index === "summaryIndex"
+            ? { threadId, turnId, itemId, delta, summaryIndex: indexValue }
+            : { threadId, turnId, itemId, delta };
+      return [emittedAtMs === undefined ? { method, params } : { method, params, emittedAtMs: Number(emittedAtMs) }];
     }
 
     /** The engine's last reusable answer (-1: none), and the method, thread and turn it was for. */

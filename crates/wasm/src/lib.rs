@@ -188,3 +188,11 @@ pub fn encode_request(id: &str, method: &str, params: Option<String>) -> Result<
 pub fn active_turn_id_from_error(message: &str) -> Option<String> {
     active_turn(message)
 }
+
+/// The hot methods and the index field each has (`null`: none), as JSON, in the order of
+/// `HOT_METHODS`: the JS layer reads lines of exactly that shape from slices, as the native
+/// reader does (crates/protocol/src/hot.rs), so the table has one source.
+#[wasm_bindgen(js_name = hotMethods)]
+pub fn hot_methods() -> String {
+    serde_json::to_string(&codex_sdk_protocol::hot::HOT_METHODS).unwrap_or_default()
+}
