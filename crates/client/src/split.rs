@@ -6,7 +6,7 @@
 
 use crate::stream::{Batch, SEPARATOR};
 use codex_sdk_protocol::hot;
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 /// Numbers per line in [`SplitBatch::layout`]: `[kind, thread, turn, item, start, end, index,
 /// emittedAtMs]`. `kind` 0 is the next line of `cold`; otherwise `kind - 1` indexes
@@ -25,82 +25,73 @@ pub struct SplitBatch {
 
 impl Batch {
     pub fn split(&self) -> SplitBatch {
-        let mut out = SplitBatch {
-            layout: Vec::with_capacity(self.len() * STRIDE),
-            ..SplitBatch::default()
-        };
-        let mut ids = Ids::default();
-        let mut utf16 = 0usize;
-        for line in self.lines() {
-            let Some(h) = hot::scan(line) else {
-                out.cold.push_str(if out.cold.is_empty() { "[" } else { SEPARATOR });
-                out.cold.push_str(line);
-                out.layout.extend([0.0; STRIDE]);
-                continue;
-            };
-            let (start, delta) = (utf16, &h.delta);
-            utf16 += if delta.is_ascii() {
-                delta.len()
-            } else {
-                delta.encode_utf16().count()
-            };
-            out.text.push_str(delta);
-            out.layout.extend([
-                (h.method + 1) as f64,
-                ids.of(h.thread_id, &mut out.ids),
-                ids.of(h.turn_id, &mut out.ids),
-                ids.of(h.item_id, &mut out.ids),
-                start as f64,
-                utf16 as f64,
-                h.index.map_or(-1.0, f64::from),
-                h.emitted_at_ms.map_or(-1.0, |ms| ms as f64),
-            ]);
-        }
-        if !out.cold.is_empty() {
-            out.cold.push(']');
-        }
-        out
+        let mut s = Splitter::default();
+        s.out.layout.reserve(self.len() * STRIDE);
+        self.lines().for_each(|line| s.line(line));
+        s.finish()
     }
 }
 
-/// Ids interned per batch: a stream's deltas carry the same few.
-#[derive(Default)]
-struct Ids<'a> {
-    index: HashMap<&'a str, f64>,
+/// A [`SplitBatch`] built a line at a time.
+#[derive(Debug, Default)]
+struct Splitter {
+    out: SplitBatch,
+    /// The length of `out.text` in UTF-16 units.
+    utf16: usize,
+    /// Ids by number: a stream's deltas carry the same few.
+    index: FxHashMap<Box<str>, usize>,
+    /// The number of each line's thread, turn and item id on the line before: most often the
+    /// same again, found by one compare before any hashing.
+    last: [Option<usize>; 3],
 }
 
-impl<'a> Ids<'a> {
-    fn of(&mut self, id: &'a str, ids: &mut Vec<String>) -> f64 {
-        *self.index.entry(id).or_insert_with(|| {
-            ids.push(id.to_owned());
-            (ids.len() - 1) as f64
-        })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use crate::stream::channel;
-
-    #[tokio::test]
-    async fn hot_lines_become_fields_and_the_rest_stays_json() {
-        let (tx, s) = channel(usize::MAX);
-        let delta = |d: &str| {
-            format!(
-                r#"{{"method":"item/agentMessage/delta","params":{{"threadId":"th","turnId":"tu","itemId":"m","delta":"{d}"}}}}"#
-            )
+impl Splitter {
+    fn line(&mut self, line: &str) {
+        let Some(h) = hot::scan(line) else {
+            let cold = &mut self.out.cold;
+            cold.push_str(if cold.is_empty() { "[" } else { SEPARATOR });
+            cold.push_str(line);
+            self.out.layout.extend([0.0; STRIDE]);
+            return;
         };
-        tx.send_line(r#"{"method":"turn/started","params":{}}"#).unwrap();
-        tx.send_line(&delta("é😀")).unwrap();
-        tx.send_line(&delta("x")).unwrap();
-        let batch = s.next_batch(10).await.unwrap().unwrap().split();
-        assert_eq!(batch.cold, r#"[{"method":"turn/started","params":{}}]"#);
-        assert_eq!(batch.text, "é😀x");
-        assert_eq!(batch.ids, ["th", "tu", "m"]);
-        assert_eq!(batch.layout[..8], [0.0; 8]);
-        assert_eq!(
-            batch.layout[8..],
-            [1.0, 0.0, 1.0, 2.0, 0.0, 3.0, -1.0, -1.0, 1.0, 0.0, 1.0, 2.0, 3.0, 4.0, -1.0, -1.0]
-        );
+        let start = self.utf16;
+        self.utf16 += if h.delta.is_ascii() {
+            h.delta.len()
+        } else {
+            h.delta.encode_utf16().count()
+        };
+        self.out.text.push_str(&h.delta);
+        let ids = [self.id(0, h.thread_id), self.id(1, h.turn_id), self.id(2, h.item_id)];
+        self.out.layout.extend([
+            (h.method + 1) as f64,
+            ids[0],
+            ids[1],
+            ids[2],
+            start as f64,
+            self.utf16 as f64,
+            h.index.map_or(-1.0, f64::from),
+            h.emitted_at_ms.map_or(-1.0, |ms| ms as f64),
+        ]);
+    }
+
+    /// The number of `id`, the `slot`th id of its line (thread, turn, item).
+    fn id(&mut self, slot: usize, id: &str) -> f64 {
+        let ids = &mut self.out.ids;
+        let n = match self.last[slot] {
+            Some(n) if ids[n] == id => n,
+            _ => *self.index.entry(id.into()).or_insert_with(|| {
+                ids.push(id.to_owned());
+                ids.len() - 1
+            }),
+        };
+        self.last[slot] = Some(n);
+        n as f64
+    }
+
+    fn finish(mut self) -> SplitBatch {
+        if !self.out.cold.is_empty() {
+            self.out.cold.push(']');
+        }
+        self.out
     }
 }
