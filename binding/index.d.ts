@@ -60,6 +60,8 @@ export declare class BindingClient {
 export declare class BindingStream {
   /** Up to `max` notifications as a `BindingBatch`; `null` once the stream ended. */
   next(max: number): Promise<BindingBatch | undefined | null | BindingError>
+  /** What is already waiting, without waiting (see `now`). */
+  now(max: number): BindingBatch | boolean | BindingError
   discard(): void
 }
 
@@ -72,6 +74,8 @@ export declare class BindingTurn {
   goal(): string | null
   /** Up to `max` of this turn's notifications as a `BindingBatch`; `null` after `turn/completed`. */
   next(max: number): Promise<BindingBatch | undefined | null | BindingError>
+  /** What is already waiting of this turn's notifications, without waiting (see `now`). */
+  now(max: number): BindingBatch | boolean | BindingError
   stopStreaming(): void
   /** The `TurnResult` as JSON. */
   result(): Promise<string | BindingError>

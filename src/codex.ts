@@ -153,7 +153,7 @@ export class Codex implements AsyncDisposable {
     const o = check.options(options, "notifications", ["signal"]);
     const signal = check.signal(o.signal, "notifications");
     const stream = this.#client.subscribe();
-    return lineIterator<Notification>((max) => stream.next(max), () => stream.discard(), signal);
+    return lineIterator<Notification>((max) => stream.now(max), (max) => stream.next(max), () => stream.discard(), signal);
   }
 
   async startThread(params?: ThreadStartParams): Promise<Thread> {

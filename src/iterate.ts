@@ -1,7 +1,8 @@
 import { withSignal } from "./abort";
+import { abortError } from "./errors";
 import type { BindingBatch, BindingError } from "../binding/index";
 import { binding } from "./native";
-import { settle } from "./outcome";
+import { settle, settleNow } from "./outcome";
 
 /** Notifications per batch at most; a batch holds what is waiting, so a live stream is not delayed. */
 const BATCH = 1024;
@@ -9,11 +10,12 @@ const BATCH = 1024;
 /**
  * @internal An async iterator over a native stream of notifications, pulled in batches: each batch crosses
  * the binding as the fields of its deltas plus one JSON array text of its other lines (see `build`).
- * The next batch is asked for
- * before the current one is parsed, so the native side assembles it while JS works. `return()` (a
- * `break` out of `for await`) calls `stop` so nothing more is buffered.
+ * What the native reader queued while JS worked is taken at once (`now`, no hop between threads);
+ * only when nothing is waiting does `next` wait for it. `return()` (a `break` out of `for await`)
+ * calls `stop` so nothing more is buffered.
  */
 export function lineIterator<T>(
+  now: (max: number) => BindingBatch | boolean | BindingError,
   next: (max: number) => Promise<BindingBatch | null | undefined | BindingError>,
   stop: () => void,
   signal?: AbortSignal,
@@ -21,12 +23,6 @@ export function lineIterator<T>(
   let batch: T[] = [];
   let index = 0;
   let done = false;
-  let ahead: Promise<BindingBatch | null | undefined> | null = null;
-  const ask = () => {
-    const p = settle(next(BATCH));
-    p.catch(() => {}); // surfaces when awaited, in order
-    return p;
-  };
   const finish = () => {
     if (!done) {
       done = true;
@@ -35,11 +31,11 @@ export function lineIterator<T>(
     }
   };
   const fill = async (): Promise<boolean> => {
-    const next = await withSignal(ahead ?? ask(), signal, "iteration");
-    ahead = null;
-    if (next === null || next === undefined) return false;
-    if (!done) ahead = ask();
-    batch = build(next) as T[];
+    if (signal?.aborted) throw abortError(signal, "iteration");
+    let got = settleNow(() => now(BATCH));
+    if (got === false) got = (await withSignal(settle(next(BATCH)), signal, "iteration")) ?? true;
+    if (got === true) return false;
+    batch = build(got) as T[];
     index = 0;
     return true;
   };

@@ -53,6 +53,17 @@ export async function settle<T>(call: Promise<T | BindingError>): Promise<T> {
   return unwrap(outcome);
 }
 
+/** @internal `settle` for a synchronous native call. */
+export function settleNow<T>(call: () => T | BindingError): T {
+  let outcome: T | BindingError;
+  try {
+    outcome = call();
+  } catch (err) {
+    throw new CodexError(`internal error in codex-app-server-sdk (please report it): ${describe(err)}`, "ERR_PANIC", { cause: err });
+  }
+  return unwrap(outcome);
+}
+
 function lastLines(text: string, n: number): string {
   return text.trimEnd().split("\n").slice(-n).join("\n");
 }

@@ -49,7 +49,7 @@ export class TurnHandle implements AsyncIterable<Notification> {
       );
     }
     this.#iterated = true;
-    return lineIterator<Notification>((max) => this._turn.next(max), () => this._turn.stopStreaming());
+    return lineIterator<Notification>((max) => this._turn.now(max), (max) => this._turn.next(max), () => this._turn.stopStreaming());
   }
 
   /** Adds input to the running turn. */

@@ -36,7 +36,7 @@ pub use options::{ClientInfo, ClientOptions};
 pub use server_request::{default_answer, ServerRequest, ServerRequestEvent, ServerRequestHandler};
 pub use socket::{ConnectOptions, Reconnect};
 pub use split::{SplitBatch, STRIDE};
-pub use stream::{Batch, EventStream};
+pub use stream::{Batch, EventStream, Taken};
 pub use turn::TurnHandle;
 
 /// Locks a mutex whose data stays usable after a panic elsewhere: one bug must not wedge every

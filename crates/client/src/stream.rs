@@ -291,6 +291,16 @@ impl Drop for Sender {
     }
 }
 
+/// What a look at the queue found (see [`EventStream::try_next_batch`]).
+#[derive(Debug)]
+pub enum Taken {
+    Batch(Batch),
+    /// The stream ended (or was discarded): nothing more will come.
+    Ended,
+    /// Nothing to take yet.
+    Nothing,
+}
+
 /// The consuming end.
 pub struct EventStream {
     shared: Arc<Shared>,
@@ -303,49 +313,66 @@ impl EventStream {
     /// or was discarded. An error is returned after the lines before it.
     pub async fn next_batch(&self, max: usize) -> Result<Option<Batch>, ClientError> {
         let _turn = self.reading.lock().await;
-        let max = max.max(1);
         loop {
             let woken = self.shared.wake.notified();
-            if self.shared.discarded.load(Ordering::Acquire) {
-                return Ok(None);
+            match self.take(max)? {
+                Taken::Batch(batch) => return Ok(Some(batch)),
+                Taken::Ended => return Ok(None),
+                Taken::Nothing => woken.await,
             }
-            {
-                let mut q = self.shared.lock();
-                let mut batch = Chunk::new(0);
-                while batch.ends.len() < max {
-                    match q.entries.pop_front() {
-                        Some(Entry::Lines(mut chunk)) => {
-                            let n = chunk.ends.len().min(max - batch.ends.len());
-                            chunk.move_front(n, &mut batch);
-                            q.waiting -= n;
-                            if !chunk.ends.is_empty() {
-                                q.entries.push_front(Entry::Lines(chunk));
-                            }
-                        }
-                        Some(Entry::Delta { mut params, text, .. }) => {
-                            if let Some(p) = params.as_object_mut() {
-                                p.insert("delta".into(), Value::String(text));
-                            }
-                            batch.push(&[&serde_json::json!({"method": DELTA, "params": params}).to_string()]);
-                            q.waiting -= 1;
-                        }
-                        Some(Entry::Error(e)) if batch.ends.is_empty() => return Err(e),
-                        Some(Entry::Error(e)) => {
-                            q.entries.push_front(Entry::Error(e));
-                            break;
-                        }
-                        None => break,
+        }
+    }
+
+    /// What is waiting, without waiting: up to `max` lines, the end, or `Nothing` (no line yet,
+    /// or a `next_batch` is mid-read, whose batch comes first). A consumer that reads what was
+    /// buffered while it worked takes it here with no hop between threads.
+    pub fn try_next_batch(&self, max: usize) -> Result<Taken, ClientError> {
+        match self.reading.try_lock() {
+            Ok(_turn) => self.take(max),
+            Err(_) => Ok(Taken::Nothing),
+        }
+    }
+
+    /// Takes up to `max` queued lines, as one batch; the caller holds `reading`.
+    fn take(&self, max: usize) -> Result<Taken, ClientError> {
+        if self.shared.discarded.load(Ordering::Acquire) {
+            return Ok(Taken::Ended);
+        }
+        let max = max.max(1);
+        let mut q = self.shared.lock();
+        let mut batch = Chunk::new(0);
+        while batch.ends.len() < max {
+            match q.entries.pop_front() {
+                Some(Entry::Lines(mut chunk)) => {
+                    let n = chunk.ends.len().min(max - batch.ends.len());
+                    chunk.move_front(n, &mut batch);
+                    q.waiting -= n;
+                    if !chunk.ends.is_empty() {
+                        q.entries.push_front(Entry::Lines(chunk));
                     }
                 }
-                if !batch.ends.is_empty() {
-                    return Ok(Some(batch.finish()));
+                Some(Entry::Delta { mut params, text, .. }) => {
+                    if let Some(p) = params.as_object_mut() {
+                        p.insert("delta".into(), Value::String(text));
+                    }
+                    batch.push(&[&serde_json::json!({"method": DELTA, "params": params}).to_string()]);
+                    q.waiting -= 1;
                 }
-                if q.closed {
-                    return Ok(None);
+                Some(Entry::Error(e)) if batch.ends.is_empty() => return Err(e),
+                Some(Entry::Error(e)) => {
+                    q.entries.push_front(Entry::Error(e));
+                    break;
                 }
+                None => break,
             }
-            woken.await;
         }
+        Ok(if !batch.ends.is_empty() {
+            Taken::Batch(batch.finish())
+        } else if q.closed {
+            Taken::Ended
+        } else {
+            Taken::Nothing
+        })
     }
 
     /// Drops whatever is buffered and everything still to come; a waiting reader ends at once.
@@ -385,6 +412,48 @@ mod tests {
         assert_eq!(first.into_json_array(), "[0\n,1\n,2]");
         assert_eq!(s.next_batch(10).await.unwrap().unwrap().len(), 2);
         assert_eq!(s.next_batch(10).await.unwrap_err().code, code::TRANSPORT_CLOSED);
+        assert!(s.next_batch(10).await.unwrap().is_none());
+    }
+
+    #[tokio::test]
+    async fn taking_without_waiting_sees_lines_then_the_error_then_the_end_and_yields_to_a_waiting_reader() {
+        let (tx, s) = channel(MERGE_DELTAS_AFTER);
+        assert!(matches!(s.try_next_batch(10), Ok(Taken::Nothing)));
+        // A reader waiting for the next batch gets it first: taking beside it finds nothing.
+        let s = Arc::new(s);
+        let waiting = tokio::spawn({
+            let s = s.clone();
+            async move {
+                s.next_batch(10)
+                    .await
+                    .unwrap()
+                    .unwrap()
+                    .lines()
+                    .map(String::from)
+                    .collect::<Vec<_>>()
+            }
+        });
+        while s.reading.try_lock().is_ok() {
+            tokio::task::yield_now().await;
+        }
+        assert!(matches!(s.try_next_batch(10), Ok(Taken::Nothing)));
+        tx.send_line("0").unwrap();
+        assert_eq!(waiting.await.unwrap(), ["0"]);
+        for i in 1..4 {
+            tx.send_line(&i.to_string()).unwrap();
+        }
+        tx.fail(ClientError::new(code::TRANSPORT_CLOSED, "gone")).unwrap();
+        drop(tx);
+        let Ok(Taken::Batch(b)) = s.try_next_batch(2) else {
+            panic!("two lines were waiting")
+        };
+        assert_eq!(b.lines().collect::<Vec<_>>(), ["1", "2"]);
+        let Ok(Taken::Batch(b)) = s.try_next_batch(10) else {
+            panic!("one line was waiting")
+        };
+        assert_eq!(b.lines().collect::<Vec<_>>(), ["3"]);
+        assert_eq!(s.try_next_batch(10).unwrap_err().code, code::TRANSPORT_CLOSED);
+        assert!(matches!(s.try_next_batch(10), Ok(Taken::Ended)));
         assert!(s.next_batch(10).await.unwrap().is_none());
     }
 

@@ -4,7 +4,7 @@ use crate::cancel::CancelToken;
 use crate::client::Client;
 use crate::error::{code, ClientError};
 use crate::route::{Outcome, Route};
-use crate::stream::{Batch, EventStream};
+use crate::stream::{Batch, EventStream, Taken};
 use codex_sdk_engine::TurnResult;
 use codex_sdk_protocol::{active_turn_id_from_error, ThreadGoal};
 use serde_json::{json, Value};
@@ -190,6 +190,12 @@ impl TurnHandle {
     /// The next batch of this run's notifications; `None` after its `turn/completed`.
     pub async fn next_batch(&self, max: usize) -> Result<Option<Batch>, ClientError> {
         self.events.next_batch(max).await
+    }
+
+    /// What is waiting of this run's notifications, without waiting (see
+    /// [`EventStream::try_next_batch`]).
+    pub fn try_next_batch(&self, max: usize) -> Result<Taken, ClientError> {
+        self.events.try_next_batch(max)
     }
 
     /// The caller will not read the stream (any more): stop buffering it.
