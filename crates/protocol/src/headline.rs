@@ -104,7 +104,23 @@ impl<'a> Headline<'a> {
     /// checked by whoever parses it later: the JS layer's `JSON.parse` of a forwarded line (which
     /// reports a bad one as `sdk/warning`), the engine's parse of the params it reads.
     pub fn scan(line: &'a str) -> Option<Headline<'a>> {
+        if let Some(hot) = crate::hot::shape(line) {
+            return Some(Self::hot(&hot));
+        }
         Scan { s: line, i: 0 }.headline().or_else(|| Self::peek(line))
+    }
+
+    /// The headline of a delta in its wire shape (most lines of a busy stream), read in one pass.
+    fn hot(shape: &crate::hot::Shape<'a>) -> Headline<'a> {
+        Headline {
+            id: None,
+            method: Some(Str(Cow::Borrowed(crate::hot::HOT_METHODS[shape.method].0))),
+            params: Some(Fields {
+                thread_id: Some(Str(Cow::Borrowed(shape.thread_id))),
+                turn_id: Some(Str(Cow::Borrowed(shape.turn_id))),
+                ..Fields::default()
+            }),
+        }
     }
 
     /// A request, response or error: it has an id.
@@ -463,6 +479,42 @@ mod tests {
                 .unwrap_or_else(|| panic!("scan gave up on {line}"));
             let parsed = Headline::peek(line).unwrap_or_else(|| panic!("parse failed on {line}"));
             assert_eq!(format!("{scanned:?}"), format!("{parsed:?}"), "{line}");
+        }
+    }
+
+    #[test]
+    fn a_delta_in_its_wire_shape_reads_in_one_pass_as_the_full_parse_reads_it() {
+        let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../engine/tests/fixtures");
+        let mut lines: Vec<String> = std::fs::read_dir(fixtures)
+            .unwrap()
+            .flat_map(|f| {
+                std::fs::read_to_string(f.unwrap().path())
+                    .unwrap()
+                    .lines()
+                    .map(String::from)
+                    .collect::<Vec<_>>()
+            })
+            .filter(|l| crate::hot::shape(l).is_some())
+            .collect();
+        assert!(lines.len() >= 20, "the transcripts hold deltas");
+        for (method, index) in crate::hot::HOT_METHODS {
+            let index = index.map_or(String::new(), |f| format!(",\"{f}\":2"));
+            for delta in [r#"plain"#, r#"q\"\\\n\ud800 é"#, ""] {
+                lines.push(format!(
+                    r#"{{"method":"{method}","params":{{"threadId":"t-1","turnId":"u-2","itemId":"i","delta":"{delta}"{index}}},"emittedAtMs":1}}"#
+                ));
+            }
+        }
+        for line in &lines {
+            let shape = crate::hot::shape(line).unwrap_or_else(|| panic!("not hot: {line}"));
+            let scanned = Headline::scan(line).unwrap();
+            let parsed = Headline::peek(line).unwrap();
+            assert_eq!(format!("{scanned:?}"), format!("{parsed:?}"), "{line}");
+            let span = scanned.turn_id_span(line).unwrap();
+            assert_eq!(
+                (span.clone(), &line[span]),
+                (parsed.turn_id_span(line).unwrap(), shape.turn_id)
+            );
         }
     }
 

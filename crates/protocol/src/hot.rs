@@ -36,6 +36,45 @@ pub struct HotLine<'a> {
 
 /// The line's fields when it is a hot notification in the exact wire shape, else `None`.
 pub fn scan(line: &str) -> Option<HotLine<'_>> {
+    let s = shape(line)?;
+    let delta = if s.escaped {
+        // The escapes are JSON's: its own decoder, from the quoted text (`None` for a lone
+        // surrogate, which a Rust string cannot hold, or an escape JSON does not have).
+        Cow::Owned(serde_json::from_str::<String>(&line[s.delta.start - 1..=s.delta.end]).ok()?)
+    } else {
+        Cow::Borrowed(&line[s.delta.clone()])
+    };
+    Some(HotLine {
+        method: s.method,
+        thread_id: s.thread_id,
+        turn_id: s.turn_id,
+        item_id: s.item_id,
+        delta,
+        index: s.index,
+        emitted_at_ms: s.emitted_at_ms,
+    })
+}
+
+/// A line in the exact wire shape of a hot method, its delta's text not yet decoded: what routing
+/// needs of it ([`crate::Headline::scan`] reads a delta this way, one pass, no allocation).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Shape<'a> {
+    /// Index into [`HOT_METHODS`].
+    pub method: usize,
+    pub thread_id: &'a str,
+    pub turn_id: &'a str,
+    pub item_id: &'a str,
+    /// The delta's text as written, quotes excluded, as a range of the line.
+    pub delta: std::ops::Range<usize>,
+    /// Whether that text has escapes (else it is the text itself).
+    pub escaped: bool,
+    pub index: Option<u32>,
+    pub emitted_at_ms: Option<u64>,
+}
+
+/// The line's shape when it is a hot notification exactly as the app-server writes one (escapes
+/// in the delta not checked beyond their first character: [`scan`] decodes them).
+pub fn shape(line: &str) -> Option<Shape<'_>> {
     let mut c = Cursor(line);
     c.lit("{\"method\":\"")?;
     let method = HOT_METHODS
@@ -50,7 +89,8 @@ pub fn scan(line: &str) -> Option<HotLine<'_>> {
     c.lit(",\"itemId\":\"")?;
     let item_id = c.plain()?;
     c.lit(",\"delta\":\"")?;
-    let delta = c.text()?;
+    let start = line.len() - c.0.len();
+    let (len, escaped) = c.text()?;
     let index = match index_field {
         Some(field) => {
             c.lit(",\"")?;
@@ -69,12 +109,13 @@ pub fn scan(line: &str) -> Option<HotLine<'_>> {
         }
         None => None,
     };
-    (c.0 == "}").then_some(HotLine {
+    (c.0 == "}").then_some(Shape {
         method,
         thread_id,
         turn_id,
         item_id,
-        delta,
+        delta: start..start + len,
+        escaped,
         index,
         emitted_at_ms,
     })
@@ -83,6 +124,7 @@ pub fn scan(line: &str) -> Option<HotLine<'_>> {
 struct Cursor<'a>(&'a str);
 
 impl<'a> Cursor<'a> {
+    #[inline(always)]
     fn lit(&mut self, s: &str) -> Option<()> {
         self.0 = self.0.strip_prefix(s)?;
         Some(())
@@ -91,45 +133,34 @@ impl<'a> Cursor<'a> {
     /// The rest of a string whose opening quote was read, when it holds no escape and no control
     /// character (an id); the cursor moves past the closing quote.
     fn plain(&mut self) -> Option<&'a str> {
-        let end = memchr::memchr(b'"', self.0.as_bytes())?;
-        let s = &self.0[..end];
-        if s.bytes().any(|b| b == b'\\' || b < 0x20) {
-            return None;
-        }
+        let end = first_special(self.0.as_bytes())?;
+        let s = self.0.get(..end).filter(|_| self.0.as_bytes()[end] == b'"')?;
         self.0 = &self.0[end + 1..];
         Some(s)
     }
 
-    /// The rest of a string whose opening quote was read, decoded; `None` for what a JSON parser
-    /// refuses, and for a lone surrogate (which a Rust string cannot hold).
-    fn text(&mut self) -> Option<Cow<'a, str>> {
+    /// The length of the rest of a string whose opening quote was read, and whether it has
+    /// escapes; `None` for a raw control character (not JSON). The cursor moves past the closing
+    /// quote.
+    fn text(&mut self) -> Option<(usize, bool)> {
         let bytes = self.0.as_bytes();
         let mut at = 0;
         let mut escaped = false;
         loop {
-            at += memchr::memchr2(b'"', b'\\', &bytes[at..])?;
-            if bytes[at] == b'"' {
-                break;
-            }
-            escaped = true;
-            at += 2; // the backslash and the character it escapes (a `\uXXXX` goes on as text)
-            if at > bytes.len() {
-                return None;
+            at += first_special(bytes.get(at..)?)?;
+            match bytes[at] {
+                b'"' => break,
+                b'\\' => {
+                    escaped = true;
+                    at += 2; // the backslash and the character it escapes (a `\uXXXX` goes on as text)
+                }
+                _ => return None,
             }
         }
         // `get`: a backslash before a multi-byte character (not JSON) leaves `at` inside it.
-        let raw = self.0.get(..at)?;
-        if raw.bytes().any(|b| b < 0x20) {
-            return None;
-        }
-        let text = if escaped {
-            // The escapes are JSON's: its own decoder, from the quoted text.
-            Cow::Owned(serde_json::from_str::<String>(&format!("\"{}", &self.0[..=at])).ok()?)
-        } else {
-            Cow::Borrowed(raw)
-        };
+        self.0.get(..at)?;
         self.0 = &self.0[at + 1..];
-        Some(text)
+        Some((at, escaped))
     }
 
     /// A non-negative integer of at most `digits` digits, without a leading zero or a fraction.
@@ -142,6 +173,30 @@ impl<'a> Cursor<'a> {
         self.0 = &self.0[n..];
         Some(value)
     }
+}
+
+/// The first `"`, `\\` or control character (below 0x20) in `bytes`, eight bytes at a time: one
+/// pass finds a string's end and says whether it needs decoding or is no JSON at all.
+fn first_special(bytes: &[u8]) -> Option<usize> {
+    const ONES: u64 = u64::from_ne_bytes([1; 8]);
+    const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
+    // A byte is flagged where it is below `n` (bytes of 0x80 and up never are); the lowest flag
+    // of each test is exact, as a false flag can only sit above a true one, so the lowest of all
+    // three is too.
+    let below = |w: u64, n: u8| w.wrapping_sub(ONES * u64::from(n)) & !w & HIGH;
+    let mut i = 0;
+    while let Some(word) = bytes.get(i..i + 8) {
+        let w = u64::from_le_bytes(word.try_into().ok()?);
+        let hits = below(w ^ (ONES * u64::from(b'"')), 1) | below(w ^ (ONES * u64::from(b'\\')), 1) | below(w, 0x20);
+        if hits != 0 {
+            return Some(i + hits.trailing_zeros() as usize / 8);
+        }
+        i += 8;
+    }
+    bytes[i..]
+        .iter()
+        .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
+        .map(|j| i + j)
 }
 
 #[cfg(test)]
@@ -161,6 +216,32 @@ mod tests {
         assert_eq!(scan(bare).unwrap().emitted_at_ms, None);
         let indexed = r#"{"method":"item/reasoning/summaryTextDelta","params":{"threadId":"a","turnId":"b","itemId":"c","delta":"x","summaryIndex":3}}"#;
         assert_eq!(scan(indexed).unwrap().index, Some(3));
+    }
+
+    #[test]
+    fn the_first_special_byte_is_found_as_a_plain_search_finds_it() {
+        // Every length up to three words, a special byte (or none) at every place, bytes of every
+        // kind around it: the ones next to each special value, and UTF-8's high bytes.
+        let fillers = [b'a', b'!', b'#', b'[', b']', 0x20, 0x7f, 0x80, 0xc3, 0xff];
+        let specials = [b'"', b'\\', 0x00, 0x1f, 0x0a];
+        for len in 0..24 {
+            for filler in fillers {
+                for at in 0..=len {
+                    for special in specials {
+                        let mut bytes = vec![filler; len];
+                        if at < len {
+                            bytes[at] = special;
+                        }
+                        for tail in [None, Some(b'"')] {
+                            let mut b = bytes.clone();
+                            b.extend(tail);
+                            let want = b.iter().position(|&x| x == b'"' || x == b'\\' || x < 0x20);
+                            assert_eq!(first_special(&b), want, "{b:?}");
+                        }
+                    }
+                }
+            }
+        }
     }
 
     #[test]
