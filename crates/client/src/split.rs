@@ -47,7 +47,7 @@ struct Splitter {
 
 impl Splitter {
     fn line(&mut self, line: &str) {
-        let Some(h) = hot::scan(line) else {
+        let Some(hot::HotLine { shape: h, delta }) = hot::scan(line) else {
             let cold = &mut self.out.cold;
             cold.push_str(if cold.is_empty() { "[" } else { SEPARATOR });
             cold.push_str(line);
@@ -55,12 +55,12 @@ impl Splitter {
             return;
         };
         let start = self.utf16;
-        self.utf16 += if h.delta.is_ascii() {
-            h.delta.len()
+        self.utf16 += if delta.is_ascii() {
+            delta.len()
         } else {
-            h.delta.encode_utf16().count()
+            delta.encode_utf16().count()
         };
-        self.out.text.push_str(&h.delta);
+        self.out.text.push_str(&delta);
         let ids = [self.id(0, h.thread_id), self.id(1, h.turn_id), self.id(2, h.item_id)];
         self.out.layout.extend([
             (h.method + 1) as f64,

@@ -18,41 +18,25 @@ pub const HOT_METHODS: [(&str, Option<&str>); 6] = [
     ("item/fileChange/outputDelta", None),
 ];
 
-/// A recognised line's fields.
+/// A recognised line's fields, its delta's text decoded.
 #[derive(Debug, Clone, PartialEq)]
 pub struct HotLine<'a> {
-    /// Index into [`HOT_METHODS`].
-    pub method: usize,
-    pub thread_id: &'a str,
-    pub turn_id: &'a str,
-    pub item_id: &'a str,
+    pub shape: Shape<'a>,
     /// Decoded: borrowed when the text had no escapes.
     pub delta: Cow<'a, str>,
-    /// The method's integer field, when it has one.
-    pub index: Option<u32>,
-    /// The line's `emittedAtMs`, when it has one.
-    pub emitted_at_ms: Option<u64>,
 }
 
 /// The line's fields when it is a hot notification in the exact wire shape, else `None`.
 pub fn scan(line: &str) -> Option<HotLine<'_>> {
-    let s = shape(line)?;
-    let delta = if s.escaped {
+    let shape = shape(line)?;
+    let delta = if shape.escaped {
         // The escapes are JSON's: its own decoder, from the quoted text (`None` for a lone
         // surrogate, which a Rust string cannot hold, or an escape JSON does not have).
-        Cow::Owned(serde_json::from_str::<String>(&line[s.delta.start - 1..=s.delta.end]).ok()?)
+        Cow::Owned(serde_json::from_str::<String>(&line[shape.delta.start - 1..=shape.delta.end]).ok()?)
     } else {
-        Cow::Borrowed(&line[s.delta.clone()])
+        Cow::Borrowed(&line[shape.delta.clone()])
     };
-    Some(HotLine {
-        method: s.method,
-        thread_id: s.thread_id,
-        turn_id: s.turn_id,
-        item_id: s.item_id,
-        delta,
-        index: s.index,
-        emitted_at_ms: s.emitted_at_ms,
-    })
+    Some(HotLine { shape, delta })
 }
 
 /// A line in the exact wire shape of a hot method, its delta's text not yet decoded: what routing
@@ -68,7 +52,9 @@ pub struct Shape<'a> {
     pub delta: std::ops::Range<usize>,
     /// Whether that text has escapes (else it is the text itself).
     pub escaped: bool,
+    /// The method's integer field, when it has one.
     pub index: Option<u32>,
+    /// The line's `emittedAtMs`, when it has one.
     pub emitted_at_ms: Option<u64>,
 }
 
@@ -208,14 +194,17 @@ mod tests {
 
     #[test]
     fn the_wire_shape_is_recognised() {
-        let h = scan(LINE).unwrap();
+        let HotLine { shape: h, delta } = scan(LINE).unwrap();
         assert_eq!((h.method, h.thread_id, h.turn_id, h.item_id), (0, "th", "tu", "msg_2"));
-        assert_eq!(h.delta, "Plain an");
+        assert_eq!(
+            (delta.as_ref(), &LINE[h.delta], h.escaped),
+            ("Plain an", "Plain an", false)
+        );
         assert_eq!((h.index, h.emitted_at_ms), (None, Some(1795552677372)));
         let bare = r#"{"method":"item/plan/delta","params":{"threadId":"a","turnId":"b","itemId":"c","delta":""}}"#;
-        assert_eq!(scan(bare).unwrap().emitted_at_ms, None);
+        assert_eq!(scan(bare).unwrap().shape.emitted_at_ms, None);
         let indexed = r#"{"method":"item/reasoning/summaryTextDelta","params":{"threadId":"a","turnId":"b","itemId":"c","delta":"x","summaryIndex":3}}"#;
-        assert_eq!(scan(indexed).unwrap().index, Some(3));
+        assert_eq!(scan(indexed).unwrap().shape.index, Some(3));
     }
 
     #[test]
