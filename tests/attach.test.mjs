@@ -219,6 +219,21 @@ test("a history whose last turn is shown interrupted with no end recorded is rea
   assert.equal(received.filter((m) => m === "thread/read").length, 2, `read again until settled: ${received}`);
 });
 
+test("the usage update the server sends after its answer to the resume is waited for: a goal that ended in the gap keeps its last tokens", T, async () => {
+  const breakdown = (totalTokens) => ({ totalTokens, inputTokens: totalTokens - 5, cachedInputTokens: 0, outputTokens: 5, reasoningOutputTokens: 0 });
+  const tokenUsage = { last: breakdown(113), total: breakdown(638), modelContextWindow: null };
+  const { result, ms } = await attachToScripted({
+    goal: fakeGoal("complete"),
+    views: [[t1, fakeTurn("t2", "completed", 102, 103, t2Items)]],
+    usage: { afterMs: 300, turnId: "t2", tokenUsage },
+  });
+  assert.equal(result.status, "completed");
+  // No rollout file to read the thread's total before the run from (a server elsewhere): the run
+  // counts what this client saw, the update's last response.
+  assert.equal(result.usage?.totalTokens, 113, JSON.stringify(result.usage));
+  assert.ok(ms < 2_000, `settled in ${ms} ms`);
+});
+
 test("a last turn that stays in doubt (the server stopped mid-turn) is taken as interrupted, within a bounded wait", T, async () => {
   const { result, ms, received } = await attachToScripted({
     goal: fakeGoal("paused"),

@@ -17,7 +17,9 @@
 // FAKE_THREAD (JSON `{goal, views: [turns, …]}`) scripts a stored thread instead: `thread/resume`
 // (without `excludeTurns`) answers with the first view of its turns, each `thread/read` with turns
 // with the next view (the last one repeated), and `thread/goal/get` its goal: a history the server
-// is still settling.
+// is still settling. With `usage: {afterMs, tokenUsage}`, the answer to `thread/resume` is followed
+// `afterMs` later by a `thread/tokenUsage/updated` carrying it (the real server sends it beside its
+// answer, a few ms either side).
 // FAKE_BANNER in the environment is printed to stdout before anything else (a noisy shell wrapper);
 // FAKE_INITIALIZE_RESULT (JSON) replaces the answer to `initialize` (a server of another kind).
 import { spawn } from "node:child_process";
@@ -62,7 +64,12 @@ readline.createInterface({ input: process.stdin, crlfDelay: Infinity }).on("line
       return send({ id, method: p.method, params: p.params ?? {} });
     }
     case "thread/resume":
-      if (stored) return send({ id: msg.id, result: storedThread(p.threadId, p.excludeTurns ? [] : nextView()) });
+      if (!stored) return;
+      send({ id: msg.id, result: storedThread(p.threadId, p.excludeTurns ? [] : nextView()) });
+      if (stored.usage) {
+        const params = { threadId: p.threadId, turnId: stored.usage.turnId, tokenUsage: stored.usage.tokenUsage };
+        setTimeout(() => send({ method: "thread/tokenUsage/updated", params }), stored.usage.afterMs);
+      }
       return;
     case "thread/goal/get":
       if (stored) return send({ id: msg.id, result: { goal: stored.goal } });

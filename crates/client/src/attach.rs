@@ -28,6 +28,9 @@ use std::time::Duration;
 /// within milliseconds (it was seen to), so about two seconds in all is plenty.
 const SETTLE_WAITS_MS: [u64; 7] = [20, 40, 80, 160, 320, 640, 1_000];
 
+/// How long the usage update that follows a resume is waited for (it comes within milliseconds).
+const USAGE_WAIT: Duration = Duration::from_secs(2);
+
 impl Client {
     /// After a reconnect: brings every run that waits for its history up to date. A run whose
     /// thread cannot be read fails, saying its goal may still be running; a connection that drops
@@ -64,6 +67,7 @@ impl Client {
     /// Resumes the thread on this connection, reads its history and goal, and reconciles the run
     /// with them.
     pub(crate) async fn sync_run(&self, thread_id: &str, route: &Arc<Route>) -> Result<(), ClientError> {
+        let usage_seen = route.usage_updates();
         let mut resumed = self
             .request("thread/resume", Some(json!({"threadId": thread_id})))
             .await?;
@@ -80,6 +84,13 @@ impl Client {
             (true, Some(path)) => usage_base(path, thread_id, &history, start.as_ref()).await,
             _ => None,
         };
+        // The server sends the thread's latest usage update beside its answer to the resume, not
+        // always before it (measured on 0.169.0: a few ms either side, more under load). A run that
+        // ends in this reconcile would miss what it holds: a gap's last tokens. A thread with a
+        // finished turn has one to send; it is waited for, within a bound.
+        if history.iter().any(|t| t.header.completed_at.is_some()) {
+            route.usage_update_since(usage_seen, USAGE_WAIT).await;
+        }
         if route.reconcile(&history, goal.flatten(), base.as_ref()) {
             self.release(thread_id, route);
         }

@@ -30,6 +30,8 @@ pub struct Route {
     is_retrying: AtomicBool,
     /// The error the run ends with, however the engine says it ended (a run being stopped for it).
     doomed: Mutex<Option<ClientError>>,
+    /// Usage updates of the thread seen so far (see [`Route::usage_update_since`]).
+    usage_updates: watch::Sender<u64>,
 }
 
 /// The server has been retrying the model connection since `since`; `message` is its last word.
@@ -97,6 +99,7 @@ impl Route {
             retrying: watch::channel(None).0,
             is_retrying: AtomicBool::new(false),
             doomed: Mutex::new(None),
+            usage_updates: watch::channel(0).0,
         };
         (Arc::new(route), stream, outcome_rx)
     }
@@ -213,6 +216,17 @@ impl Route {
         self.lock().engine.needs_usage_base()
     }
 
+    /// How many usage updates of the thread arrived so far.
+    pub fn usage_updates(&self) -> u64 {
+        *self.usage_updates.borrow()
+    }
+
+    /// Waits until a usage update arrives after the first `seen`, for at most `bound`.
+    pub async fn usage_update_since(&self, seen: u64, bound: Duration) {
+        let mut rx = self.usage_updates.subscribe();
+        let _ = tokio::time::timeout(bound, rx.wait_for(|n| *n > seen)).await;
+    }
+
     /// Where the run begins, to find it in the thread's history.
     pub fn run_start(&self) -> Option<RunStart> {
         self.lock().engine.run_start()
@@ -241,6 +255,9 @@ impl Route {
     /// will retry starts (or goes on with) a stretch of retries; model output (an item, a delta, a
     /// usage update, a turn) ends it. Cheap for every other line: one atomic load.
     pub fn note(&self, method: &str, line: &str) {
+        if method == m::THREAD_TOKEN_USAGE_UPDATED {
+            self.usage_updates.send_modify(|n| *n += 1);
+        }
         if method == m::ERROR {
             #[derive(serde::Deserialize)]
             struct Note {
