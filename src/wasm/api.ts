@@ -327,9 +327,9 @@ export function wrap(raw: RawModule) {
       const { index, tail } = slot.shape;
       let indexValue = 0;
       let emittedAtMs: string | undefined;
-      const rest = line.slice(end);
-      if (index !== null || rest !== '"}}') {
-        const m = tail.exec(rest);
+      // The common tail, `"}}` with nothing after, is checked without a slice.
+      if (index !== null || line.length !== end + 3 || line.charCodeAt(end + 1) !== 125 || line.charCodeAt(end + 2) !== 125) {
+        const m = tail.exec(line.slice(end));
         if (m === null) return undefined;
         if (index === null) emittedAtMs = m[1];
         else {
