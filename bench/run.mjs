@@ -26,11 +26,14 @@ const median = (xs) => {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 
-/** Alternates the implementations run by run, so drift in the machine hits both alike. */
-function compare(name, impls, env, field = "ms") {
+/** Alternates the implementations run by run, so drift in the machine hits both alike. The median
+ * of `field` is `value`; of each further field, a property of that name. */
+function compare(name, impls, env, fields = "ms") {
+  const [field, ...more] = [fields].flat();
   const samples = Object.fromEntries(impls.map((i) => [i, []]));
   for (let r = 0; r < runs; r++) for (const i of impls) samples[i].push(measure(name, i, env));
-  return Object.fromEntries(impls.map((i) => [i, { value: median(samples[i].map((s) => s[field])), events: samples[i][0].events }]));
+  const of = (i, f) => median(samples[i].map((s) => s[f]));
+  return Object.fromEntries(impls.map((i) => [i, { value: of(i, field), events: samples[i][0].events, ...Object.fromEntries(more.map((f) => [f, of(i, f)])) }]));
 }
 
 const rows = [];
@@ -94,9 +97,11 @@ if (want("engine")) {
       target: "time vs plain JS",
     });
   }
-  const d = compare("engine-deltas", ["wasm", "js", "parse"], {});
+  const d = compare("engine-deltas", ["wasm", "js", "parse"], {}, ["ms", "warmMs"]);
   row("wasm GoalAggregator, delta-heavy goal (40 turns × 1 000 deltas, JSON lines)", "≤ 0.40×", d.wasm.value, d.js.value, "ms", "plain JS engine");
   row("floor: JSON.parse of the same lines, nothing else", "floor", d.parse.value, d.js.value, "ms", "plain JS engine");
+  row("the same, fifth pass in the same process (JIT warm)", "profile", d.wasm.warmMs, d.js.warmMs, "ms", "plain JS engine, warm");
+  row("floor, fifth pass: JSON.parse of the same lines", "floor", d.parse.warmMs, d.js.warmMs, "ms", "plain JS engine, warm");
 }
 if (want("memory")) {
   const slow = compare("memory-slow", ["sdk", "plain"], { FLOOD_DELTAS: "1000000" }, "rssMiB");
