@@ -12,6 +12,7 @@
 //! back responses, such as the answer to an `interrupt()` meant to stop the flood.
 
 use crate::error::ClientError;
+use codex_sdk_protocol::hot;
 use serde::Deserialize;
 use serde_json::Value;
 use std::borrow::Cow;
@@ -244,17 +245,29 @@ impl Sender {
         if !over_limit {
             return Ok(());
         }
-        // Read outside the lock: the consumer is behind, and must not wait for our parsing.
-        let line = parts.concat();
-        let delta = serde_json::from_str::<DeltaLine>(&line)
-            .ok()
-            .filter(|d| d.method == DELTA);
+        // Read outside the lock: the consumer is behind, and must not wait for our parsing. A
+        // delta in the wire's shape is read by the reader's own scan; another, by serde.
+        let line: Cow<str> = match parts {
+            [line] => Cow::Borrowed(line),
+            _ => Cow::Owned(parts.concat()),
+        };
+        let delta = match hot::scan(&line) {
+            Some(h) if hot::HOT_METHODS[h.shape.method].0 == DELTA => Some(DeltaParams {
+                item_id: Cow::Borrowed(h.shape.item_id),
+                delta: h.delta,
+            }),
+            Some(_) => None,
+            None => serde_json::from_str::<DeltaLine>(&line)
+                .ok()
+                .filter(|d| d.method == DELTA)
+                .map(|d| d.params),
+        };
         let Some(delta) = delta else {
             return self.with_queue(|q| q.push_line(&[&line]));
         };
         self.with_queue(|q| match q.entries.back_mut() {
-            Some(Entry::Delta { item_id, text, .. }) if *item_id == delta.params.item_id => {
-                text.push_str(&delta.params.delta);
+            Some(Entry::Delta { item_id, text, .. }) if *item_id == delta.item_id => {
+                text.push_str(&delta.delta);
             }
             _ => {
                 // The first of a run: its params (less the text) stand for the merged delta.
@@ -265,7 +278,7 @@ impl Sender {
                 if let Some(p) = params.as_object_mut() {
                     p.remove("delta");
                 }
-                let (item_id, text) = (delta.params.item_id.into_owned(), delta.params.delta.into_owned());
+                let (item_id, text) = (delta.item_id.into_owned(), delta.delta.into_owned());
                 q.entries.push_back(Entry::Delta { item_id, params, text });
                 q.waiting += 1;
             }
@@ -534,9 +547,18 @@ mod tests {
         let (tx, s) = channel(MERGE_DELTAS_AFTER);
         let mut expected = String::new();
         for i in 0..MERGE_DELTAS_AFTER + 1000 {
-            let text = format!("{i},");
+            // Every third line in the wire's own shape (read by the hot scan, escapes and all), the
+            // others in another key order (read by serde).
+            let text = format!("{i},\"é\n");
             expected.push_str(&text);
-            tx.send_line(&delta("a", &text)).unwrap();
+            let line = match i % 3 {
+                0 => format!(
+                    r#"{{"method":"{DELTA}","params":{{"threadId":"t","turnId":"u","itemId":"a","delta":{}}}}}"#,
+                    serde_json::to_string(&text).unwrap()
+                ),
+                _ => delta("a", &text),
+            };
+            tx.send_line(&line).unwrap();
         }
         tx.send_line(r#"{"method":"item/completed","params":{}}"#).unwrap();
         tx.send_line(&delta("b", "x")).unwrap();
