@@ -222,7 +222,7 @@ impl<'a> Scan<'a> {
         let start = self.i;
         let mut plain = true;
         loop {
-            let j = self.i + find_quote_or_escape(&self.bytes()[self.i..])?;
+            let j = self.i + crate::search::quote_or_escape(&self.bytes()[self.i..])?;
             if self.bytes()[j] == b'"' {
                 self.i = j + 1;
                 return Some(plain.then(|| &self.s[start..j]));
@@ -349,30 +349,6 @@ impl<'a> Scan<'a> {
     }
 }
 
-/// The first `"` or `\\`. Most strings of a headline are keys and ids under 40 bytes, for which
-/// memchr's dispatch and setup cost more than the search: those are read eight bytes at a time, and
-/// only a long string (a delta's text, an item) is handed to memchr.
-fn find_quote_or_escape(bytes: &[u8]) -> Option<usize> {
-    const ONES: u64 = u64::from_ne_bytes([1; 8]);
-    const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
-    // A byte of `w ^ c` is zero where `w` had `c`; the lowest flagged byte of this test is exact
-    // (a false flag can only sit above a true one).
-    let zero_bytes = |w: u64| w.wrapping_sub(ONES) & !w & HIGH;
-    let mut i = 0;
-    while let Some(word) = bytes.get(i..i + 8) {
-        let w = u64::from_le_bytes(word.try_into().ok()?);
-        let hits = zero_bytes(w ^ (ONES * u64::from(b'"'))) | zero_bytes(w ^ (ONES * u64::from(b'\\')));
-        if hits != 0 {
-            return Some(i + hits.trailing_zeros() as usize / 8);
-        }
-        i += 8;
-        if i == 40 {
-            return memchr::memchr2(b'"', b'\\', &bytes[i..]).map(|j| i + j);
-        }
-    }
-    bytes[i..].iter().position(|&b| b == b'"' || b == b'\\').map(|j| i + j)
-}
-
 /// `line` with the text at `span` (a `turn_id_span`) replaced by `turn_id`.
 pub fn relabel_line(line: &str, span: Range<usize>, turn_id: &str) -> String {
     let mut out = String::with_capacity(line.len() + turn_id.len());
@@ -385,29 +361,6 @@ pub fn relabel_line(line: &str, span: Range<usize>, turn_id: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_word_at_a_time_search_finds_what_a_plain_search_finds() {
-        // Every length across the word and memchr boundaries, the target at every place, with
-        // bytes around it that a word test could mistake (0x01 after a hit, high bytes, near misses).
-        for len in 0..100 {
-            for fill in [b'a', 0x01, 0xa2, b'"' ^ 0x80, b'\\' + 1] {
-                for at in (0..len).map(Some).chain([None]) {
-                    for target in [b'"', b'\\'] {
-                        let mut bytes = vec![fill; len];
-                        if let Some(at) = at {
-                            bytes[at] = target;
-                            if at + 1 < len {
-                                bytes[at + 1] = if fill == b'a' { b'"' } else { 0x01 };
-                            }
-                        }
-                        let plain = bytes.iter().position(|&b| b == b'"' || b == b'\\');
-                        assert_eq!(find_quote_or_escape(&bytes), plain, "{bytes:?}");
-                    }
-                }
-            }
-        }
-    }
 
     #[test]
     fn params_that_are_not_an_object_read_as_the_full_parse_reads_them() {

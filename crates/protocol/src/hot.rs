@@ -4,6 +4,7 @@
 //! lone surrogate, raw control characters) is not recognised, and takes the full parse: the fields
 //! of a recognised line are exactly what a JSON parser would give.
 
+use crate::search::quote_escape_or_control;
 use std::borrow::Cow;
 
 /// The hot methods, and the integer field that follows the delta where the method has one. The
@@ -110,7 +111,6 @@ pub fn shape(line: &str) -> Option<Shape<'_>> {
 struct Cursor<'a>(&'a str);
 
 impl<'a> Cursor<'a> {
-    #[inline(always)]
     fn lit(&mut self, s: &str) -> Option<()> {
         self.0 = self.0.strip_prefix(s)?;
         Some(())
@@ -119,7 +119,7 @@ impl<'a> Cursor<'a> {
     /// The rest of a string whose opening quote was read, when it holds no escape and no control
     /// character (an id); the cursor moves past the closing quote.
     fn plain(&mut self) -> Option<&'a str> {
-        let end = first_special(self.0.as_bytes())?;
+        let end = quote_escape_or_control(self.0.as_bytes())?;
         let s = self.0.get(..end).filter(|_| self.0.as_bytes()[end] == b'"')?;
         self.0 = &self.0[end + 1..];
         Some(s)
@@ -133,7 +133,7 @@ impl<'a> Cursor<'a> {
         let mut at = 0;
         let mut escaped = false;
         loop {
-            at += first_special(bytes.get(at..)?)?;
+            at += quote_escape_or_control(bytes.get(at..)?)?;
             match bytes[at] {
                 b'"' => break,
                 b'\\' => {
@@ -161,30 +161,6 @@ impl<'a> Cursor<'a> {
     }
 }
 
-/// The first `"`, `\\` or control character (below 0x20) in `bytes`, eight bytes at a time: one
-/// pass finds a string's end and says whether it needs decoding or is no JSON at all.
-fn first_special(bytes: &[u8]) -> Option<usize> {
-    const ONES: u64 = u64::from_ne_bytes([1; 8]);
-    const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
-    // A byte is flagged where it is below `n` (bytes of 0x80 and up never are); the lowest flag
-    // of each test is exact, as a false flag can only sit above a true one, so the lowest of all
-    // three is too.
-    let below = |w: u64, n: u8| w.wrapping_sub(ONES * u64::from(n)) & !w & HIGH;
-    let mut i = 0;
-    while let Some(word) = bytes.get(i..i + 8) {
-        let w = u64::from_le_bytes(word.try_into().ok()?);
-        let hits = below(w ^ (ONES * u64::from(b'"')), 1) | below(w ^ (ONES * u64::from(b'\\')), 1) | below(w, 0x20);
-        if hits != 0 {
-            return Some(i + hits.trailing_zeros() as usize / 8);
-        }
-        i += 8;
-    }
-    bytes[i..]
-        .iter()
-        .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
-        .map(|j| i + j)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -205,32 +181,6 @@ mod tests {
         assert_eq!(scan(bare).unwrap().shape.emitted_at_ms, None);
         let indexed = r#"{"method":"item/reasoning/summaryTextDelta","params":{"threadId":"a","turnId":"b","itemId":"c","delta":"x","summaryIndex":3}}"#;
         assert_eq!(scan(indexed).unwrap().shape.index, Some(3));
-    }
-
-    #[test]
-    fn the_first_special_byte_is_found_as_a_plain_search_finds_it() {
-        // Every length up to three words, a special byte (or none) at every place, bytes of every
-        // kind around it: the ones next to each special value, and UTF-8's high bytes.
-        let fillers = [b'a', b'!', b'#', b'[', b']', 0x20, 0x7f, 0x80, 0xc3, 0xff];
-        let specials = [b'"', b'\\', 0x00, 0x1f, 0x0a];
-        for len in 0..24 {
-            for filler in fillers {
-                for at in 0..=len {
-                    for special in specials {
-                        let mut bytes = vec![filler; len];
-                        if at < len {
-                            bytes[at] = special;
-                        }
-                        for tail in [None, Some(b'"')] {
-                            let mut b = bytes.clone();
-                            b.extend(tail);
-                            let want = b.iter().position(|&x| x == b'"' || x == b'\\' || x < 0x20);
-                            assert_eq!(first_special(&b), want, "{b:?}");
-                        }
-                    }
-                }
-            }
-        }
     }
 
     #[test]

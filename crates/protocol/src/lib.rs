@@ -9,6 +9,7 @@ pub mod generated;
 mod headline;
 pub mod hot;
 mod params;
+mod search;
 
 pub use envelope::{DecodeError, Message, RequestId, RpcError};
 pub use framing::{
