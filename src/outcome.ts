@@ -48,7 +48,7 @@ export async function settle<T>(call: Promise<T | BindingError>): Promise<T> {
   try {
     outcome = await call;
   } catch (err) {
-    throw new CodexError(`internal error in codex-app-server-sdk (please report it): ${describe(err)}`, "ERR_PANIC", { cause: err });
+    throw panicked(err);
   }
   return unwrap(outcome);
 }
@@ -59,9 +59,14 @@ export function settleNow<T>(call: () => T | BindingError): T {
   try {
     outcome = call();
   } catch (err) {
-    throw new CodexError(`internal error in codex-app-server-sdk (please report it): ${describe(err)}`, "ERR_PANIC", { cause: err });
+    throw panicked(err);
   }
   return unwrap(outcome);
+}
+
+/** What the binding itself threw: a bug of ours. */
+function panicked(err: unknown): CodexError {
+  return new CodexError(`internal error in codex-app-server-sdk (please report it): ${describe(err)}`, "ERR_PANIC", { cause: err });
 }
 
 function lastLines(text: string, n: number): string {
