@@ -82,6 +82,48 @@ async function plainFlood({ slow }) {
  * parsing (`parse` false), or parsing them with V8's JSON.parse in batches of 512 as the SDK's JS
  * side does (`parse` true). Timed like the clients: from sending turn/start to the last line.
  */
+async function floor({ parse }) {
+  const child = spawn(flood, [], { stdio: ["pipe", "pipe", "inherit"] });
+  const want = 3 + floodDeltas + 3; // 3 answers; turn/started, the deltas, item/completed, turn/completed
+  const write = (msg) => child.stdin.write(JSON.stringify(msg) + "\n");
+  write({ id: 1, method: "initialize", params: {} });
+  write({ id: 2, method: "thread/start", params: {} });
+  let seen = 0;
+  let t0 = 0;
+  let partial = "";
+  let batch = [];
+  let parsed = 0;
+  const flush = () => {
+    if (batch.length) parsed += JSON.parse(`[${batch.join(",")}]`).length;
+    batch = [];
+  };
+  await new Promise((resolve) => {
+    child.stdout.on("data", (chunk) => {
+      if (!parse) {
+        for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) seen++;
+      } else {
+        const lines = (partial + chunk.toString("utf8")).split("\n");
+        partial = lines.pop();
+        for (const l of lines) {
+          seen++;
+          batch.push(l);
+          if (batch.length === 512) flush();
+        }
+      }
+      if (seen === 2 && t0 === 0) {
+        t0 = now();
+        write({ id: 3, method: "turn/start", params: { threadId: "bench-thread", input: [] } });
+      }
+      if (seen >= want) resolve();
+    });
+  });
+  flush();
+  const ms = now() - t0;
+  if (parse && parsed !== want) throw new Error(`parsed ${parsed} of ${want}`);
+  child.stdin.end();
+  return ms;
+}
+
 /**
  * A floor for a stream consumed with `for await`: reading the flood (lines counted, not parsed) while
  * a `for await` loop takes one value per line from an iterator shaped like the SDK's (each `next()`
@@ -126,48 +168,6 @@ async function floorIterate() {
   for await (const v of iterator) if (v === value) n++;
   const ms = now() - t0;
   if (n !== want) throw new Error(`iterated ${n} of ${want}`);
-  child.stdin.end();
-  return ms;
-}
-
-async function floor({ parse }) {
-  const child = spawn(flood, [], { stdio: ["pipe", "pipe", "inherit"] });
-  const want = 3 + floodDeltas + 3; // 3 answers; turn/started, the deltas, item/completed, turn/completed
-  const write = (msg) => child.stdin.write(JSON.stringify(msg) + "\n");
-  write({ id: 1, method: "initialize", params: {} });
-  write({ id: 2, method: "thread/start", params: {} });
-  let seen = 0;
-  let t0 = 0;
-  let partial = "";
-  let batch = [];
-  let parsed = 0;
-  const flush = () => {
-    if (batch.length) parsed += JSON.parse(`[${batch.join(",")}]`).length;
-    batch = [];
-  };
-  await new Promise((resolve) => {
-    child.stdout.on("data", (chunk) => {
-      if (!parse) {
-        for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) seen++;
-      } else {
-        const lines = (partial + chunk.toString("utf8")).split("\n");
-        partial = lines.pop();
-        for (const l of lines) {
-          seen++;
-          batch.push(l);
-          if (batch.length === 512) flush();
-        }
-      }
-      if (seen === 2 && t0 === 0) {
-        t0 = now();
-        write({ id: 3, method: "turn/start", params: { threadId: "bench-thread", input: [] } });
-      }
-      if (seen >= want) resolve();
-    });
-  });
-  flush();
-  const ms = now() - t0;
-  if (parse && parsed !== want) throw new Error(`parsed ${parsed} of ${want}`);
   child.stdin.end();
   return ms;
 }
